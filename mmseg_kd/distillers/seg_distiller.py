@@ -1,0 +1,225 @@
+"""SegDistiller: an mmseg segmentor that trains a student under a frozen teacher.
+
+Training step (``mode='loss'``)::
+
+    batch ── data_preprocessor (the student's) ──► inputs
+       ├─► teacher: backbone (+neck) and only the heads that hold a tap, eval, no_grad
+       └─► student.loss(): the student's own losses (decode.loss_ce, aux.loss_ce, ...)
+    tensors recorded at the taps ──► distill_losses (each weighted, optionally scheduled)
+    losses: {decode.loss_ce, aux.loss_ce, distill.<name>, ...}  (mmengine sums every '*loss*' key)
+
+Prediction and testing run the student alone. The teacher is deliberately not a submodule: it is absent
+from ``state_dict()`` (checkpoints hold the student, connectors and loss buffers), from the optimizer and
+from DDP, and ``train()`` cannot switch it out of eval mode. It still follows ``.to()``/``.cuda()``.
+"""
+import copy
+import warnings
+from typing import Dict, List, Optional, Tuple
+
+import torch
+from mmengine.logging import print_log
+from mmengine.registry import DefaultScope
+from mmseg.models.segmentors.base import BaseSegmentor
+from torch import nn
+
+from mmseg_kd.distillers.forward_for_taps import forward_for_taps
+from mmseg_kd.distillers.model_config import resolve_model_config
+from mmseg_kd.distillers.taps import Tap, TapRecorder, parse_tap
+from mmseg_kd.engine.safe_checkpoint import (extract_state_dict, load_checkpoint_file,
+                                             load_state_dict_strictly)
+from mmseg_kd.registry import MODELS
+
+# Preprocessing settings that must agree, since the teacher sees the student's preprocessed batch.
+SHARED_PREPROCESSING_KEYS = ('mean', 'std', 'bgr_to_rgb', 'rgb_to_bgr')
+
+
+def registered_distill_losses() -> List[str]:
+    """Names of the registered distillation losses (subclasses of ``DistillLoss``)."""
+    from mmseg_kd.losses.distill_loss import DistillLoss
+    return sorted(name for name, cls in MODELS.module_dict.items()
+                  if isinstance(cls, type) and issubclass(cls, DistillLoss))
+
+
+@MODELS.register_module()
+class SegDistiller(BaseSegmentor):
+    """Distil a frozen teacher segmentor into a student segmentor.
+
+    Args:
+        student: ``dict(cfg_path=...)`` (local config or ``mmseg::`` reference), ``dict(model=...)`` or an
+            inline model dict; optional ``cfg_options`` (dotted keys merged into that config).
+        teacher: as ``student``, plus ``checkpoint`` (path of the teacher's weights; ``None`` builds a
+            randomly initialised teacher, for tests and config checks only) and
+            ``allow_unsafe_checkpoint`` (load a pickle that needs code; only for files you trust).
+        distill_losses: ``{name: dict(type=..., student=TAP, teacher=TAP, loss_weight=..., ...)}``. Names
+            start with ``loss_``; each is logged as ``distill.<name>``. A TAP is a module path of
+            ``named_modules()`` or ``dict(module=path, record='output'|'input')``.
+        data_preprocessor: defaults to the student's; the teacher receives the same preprocessed batch.
+        tap_check_input_size: (H, W) of the dry forward pass that checks taps and shapes at build time.
+        init_cfg: mmengine init config of the distiller (rarely needed).
+    """
+
+    def __init__(self,
+                 student: dict,
+                 teacher: dict,
+                 distill_losses: Dict[str, dict],
+                 data_preprocessor: Optional[dict] = None,
+                 tap_check_input_size: Tuple[int, int] = (64, 64),
+                 init_cfg: Optional[dict] = None):
+        # Outside mmseg's runner no registry scope is set; the models' parts are mmseg modules.
+        scope = None if DefaultScope.get_current_instance() is not None else 'mmseg'
+        with DefaultScope.overwrite_default_scope(scope):
+            self._build(student, teacher, distill_losses, data_preprocessor, tap_check_input_size,
+                        init_cfg)
+
+    def _build(self, student, teacher, distill_losses, data_preprocessor, tap_check_input_size,
+               init_cfg):
+        student_cfg = resolve_model_config(student, 'student')
+        teacher_cfg = resolve_model_config(teacher, 'teacher')
+        if data_preprocessor is None:
+            data_preprocessor = student_cfg.get('data_preprocessor')
+        self._check_shared_preprocessing(data_preprocessor, teacher_cfg.get('data_preprocessor'))
+        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+
+        self.student = MODELS.build(student_cfg)
+        teacher_model = MODELS.build(teacher_cfg)
+        self._load_teacher_weights(teacher_model, teacher, teacher_cfg)
+        teacher_model.eval()
+        teacher_model.requires_grad_(False)
+        self._teacher_holder = (teacher_model,)
+
+        self.distill_losses = nn.ModuleDict()
+        self.loss_taps: Dict[str, Tuple[Tap, Tap]] = {}
+        for name, loss_cfg in distill_losses.items():
+            self.distill_losses[name], self.loss_taps[name] = self._build_loss(name, loss_cfg)
+        self.student_recorder = TapRecorder(
+            self.student, [taps[0] for taps in self.loss_taps.values()], 'student')
+        self.teacher_recorder = TapRecorder(
+            self.teacher, [taps[1] for taps in self.loss_taps.values()], 'teacher')
+        self._teacher_paths = [tap.module for tap in self.teacher_recorder.taps]
+        self._check_taps_with_dry_run(tap_check_input_size)
+
+    # ------------------------------------------------------------------ construction helpers
+    @property
+    def teacher(self) -> nn.Module:
+        """The frozen teacher segmentor (not a submodule; see the module docstring)."""
+        return self._teacher_holder[0]
+
+    def _apply(self, fn, recurse=True):
+        super()._apply(fn, recurse)
+        self.teacher._apply(fn, recurse)
+        return self
+
+    @staticmethod
+    def _check_shared_preprocessing(ours: Optional[dict], teacher_preprocessor: Optional[dict]) -> None:
+        """The teacher receives the student's preprocessed batch: their normalisation must agree."""
+        ours, theirs = dict(ours or {}), dict(teacher_preprocessor or {})
+        for key in SHARED_PREPROCESSING_KEYS:
+            mine, its = ours.get(key), theirs.get(key)
+            if key in ('mean', 'std'):
+                mine = None if mine is None else [float(v) for v in mine]
+                its = None if its is None else [float(v) for v in its]
+            if its is not None and mine != its:
+                raise ValueError(
+                    f'teacher and student preprocess images differently ({key}: teacher {its}, '
+                    f"distiller {mine}); the teacher receives the student's preprocessed batch. Give "
+                    'SegDistiller a data_preprocessor matching the teacher, or use configs that agree.')
+
+    @staticmethod
+    def _load_teacher_weights(teacher_model: nn.Module, entry: dict, teacher_cfg) -> None:
+        checkpoint = entry.get('checkpoint')
+        where = entry.get('cfg_path', 'the inline teacher config')
+        if checkpoint is None:
+            message = ('teacher.checkpoint is None: the TEACHER IS RANDOMLY INITIALISED. Distilling from it '
+                       'teaches the student noise; this is for tests and config checks only.')
+            warnings.warn(message, stacklevel=3)
+            print_log(message, logger='current', level=30)
+            teacher_model.init_weights()
+            return
+        raw = load_checkpoint_file(checkpoint, what='teacher checkpoint',
+                                   allow_unsafe=entry.get('allow_unsafe_checkpoint', False))
+        state_dict = extract_state_dict(raw, what=f'teacher checkpoint {checkpoint!r}')
+        load_state_dict_strictly(teacher_model, state_dict, what=f'teacher checkpoint {checkpoint!r}',
+                                 config_hint=where)
+        print_log(f'teacher weights loaded from {checkpoint} ({len(state_dict)} tensors)', logger='current')
+
+    def _build_loss(self, name: str, loss_cfg: dict) -> Tuple[nn.Module, Tuple[Tap, Tap]]:
+        from mmseg_kd.losses.distill_loss import DistillLoss
+        if not name.startswith('loss_'):
+            raise ValueError(f"distill_losses name {name!r} must start with 'loss_' (mmengine adds only keys "
+                             f"containing 'loss' to the total loss), e.g. 'loss_{name}'")
+        loss_cfg = copy.deepcopy(dict(loss_cfg))
+        try:
+            taps = (parse_tap(loss_cfg.pop('student')), parse_tap(loss_cfg.pop('teacher')))
+        except KeyError as missing:
+            raise ValueError(f'distill_losses.{name} needs student= and teacher= taps (module paths); '
+                             f'{missing} is missing') from None
+        loss_type = loss_cfg.get('type')
+        loss_class = loss_type if isinstance(loss_type, type) else MODELS.module_dict.get(loss_type)
+        if loss_class is None or not issubclass(loss_class, DistillLoss):
+            raise ValueError(f'distill_losses.{name}: unknown distillation loss type {loss_type!r}; '
+                             f'registered: {", ".join(registered_distill_losses())}')
+        return MODELS.build(loss_cfg), taps
+
+    @torch.no_grad()
+    def _check_taps_with_dry_run(self, input_size: Tuple[int, int]) -> None:
+        """One eval-mode forward of both networks: record shapes, check every loss, find in-place taps."""
+        dummy = torch.randn(1, 3, *input_size)
+        shapes = {}
+        for network, recorder in (('student', self.student_recorder), ('teacher', self.teacher_recorder)):
+            model = getattr(self, network)
+            was_training = model.training
+            model.eval()
+            with recorder.recording():
+                forward_for_taps(model, dummy, [tap.module for tap in recorder.taps])
+            model.train(was_training)
+            shapes[network] = {tap: tuple(recorder.get(tap).shape) for tap in recorder.taps}
+            recorder.copy_at_record_time(recorder.taps_modified_in_place())
+            recorder.clear()
+        for name, (student_tap, teacher_tap) in self.loss_taps.items():
+            student_shape, teacher_shape = shapes['student'][student_tap], shapes['teacher'][teacher_tap]
+            try:
+                self.distill_losses[name].check_shapes(student_shape, teacher_shape)
+            except ValueError as error:
+                raise ValueError(
+                    f"distill_losses.{name}: student tap '{student_tap}' gives {student_shape} and teacher "
+                    f"tap '{teacher_tap}' gives {teacher_shape} (for a {input_size[0]}x{input_size[1]} "
+                    f'input): {error}') from None
+
+    # ------------------------------------------------------------------ training
+    def train(self, mode: bool = True):
+        """Switch the student (and connectors) between train and eval; the teacher stays in eval."""
+        super().train(mode)
+        self.teacher.eval()
+        return self
+
+    def loss(self, inputs: torch.Tensor, data_samples) -> dict:
+        """Student losses plus every distillation loss, each under its own key."""
+        with torch.no_grad(), self.teacher_recorder.recording():
+            forward_for_taps(self.teacher, inputs, self._teacher_paths)
+        with self.student_recorder.recording():
+            losses = self.student.loss(inputs, data_samples)
+        gt_labels = None
+        if any(loss.uses_labels for loss in self.distill_losses.values()):
+            gt_labels = torch.stack([sample.gt_sem_seg.data[0] for sample in data_samples]).long()
+        for name, loss in self.distill_losses.items():
+            student_tap, teacher_tap = self.loss_taps[name]
+            student_tensor = self.student_recorder.get(student_tap)
+            teacher_tensor = self.teacher_recorder.get(teacher_tap)
+            extra = {'gt_labels': gt_labels} if loss.uses_labels else {}
+            losses[f'distill.{name}'] = loss(student_tensor, teacher_tensor, **extra)
+        self.student_recorder.clear()
+        self.teacher_recorder.clear()
+        return losses
+
+    # ------------------------------------------------------------------ inference: the student alone
+    def predict(self, inputs: torch.Tensor, data_samples=None):
+        return self.student.predict(inputs, data_samples)
+
+    def _forward(self, inputs: torch.Tensor, data_samples=None):
+        return self.student._forward(inputs, data_samples)
+
+    def extract_feat(self, inputs: torch.Tensor):
+        return self.student.extract_feat(inputs)
+
+    def encode_decode(self, inputs: torch.Tensor, batch_data_samples):
+        return self.student.encode_decode(inputs, batch_data_samples)

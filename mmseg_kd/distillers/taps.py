@@ -1,0 +1,151 @@
+"""Taps: named places in a network whose tensors the distillation losses compare.
+
+A tap names a module by its path in ``model.named_modules()`` and records either the module's output
+(default) or its first positional input. In a config a tap is a string (the path, recording the output)
+or a dict::
+
+    student='decode_head.conv_seg'                                  # output of the classifier
+    student=dict(module='decode_head.conv_seg', record='input')     # the feature fed to the classifier
+
+Pre-activation values survive in-place activations: when a recorded tensor is later modified in place
+(a BN followed by ``ReLU(inplace=True)`` in mmcv's ``ConvModule``), the recorder keeps a copy taken at
+the tap. Which taps need a copy is found once, when the distiller is built (see
+:meth:`TapRecorder.taps_modified_in_place`), so other taps cost nothing.
+"""
+import difflib
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Dict, Iterable, Set, Union
+
+import torch
+from torch import nn
+
+RECORD_CHOICES = ('output', 'input')
+
+
+class UnknownTapError(ValueError):
+    """A tap names a module path that the network does not have."""
+
+
+@dataclass(frozen=True)
+class Tap:
+    """A module path and which of its tensors to record (``'output'`` or ``'input'``)."""
+    module: str
+    record: str = 'output'
+
+    def __str__(self) -> str:
+        return self.module if self.record == 'output' else f'{self.module} ({self.record})'
+
+
+def parse_tap(spec: Union[str, dict, Tap]) -> Tap:
+    """Turn a config entry (path string or ``dict(module=..., record=...)``) into a :class:`Tap`."""
+    if isinstance(spec, Tap):
+        return spec
+    if isinstance(spec, str):
+        return Tap(spec)
+    if isinstance(spec, dict) and set(spec) <= {'module', 'record'} and 'module' in spec:
+        tap = Tap(spec['module'], spec.get('record', 'output'))
+        if tap.record not in RECORD_CHOICES:
+            raise ValueError(f"tap {tap.module!r}: record must be one of {RECORD_CHOICES}, "
+                             f'got {tap.record!r}')
+        return tap
+    raise ValueError(f"a tap is a module path string or dict(module='path', record='output'|'input'), "
+                     f'got {spec!r}')
+
+
+def closest_module_paths(model: nn.Module, path: str, count: int = 5) -> list:
+    """The module paths of ``model`` that look most like ``path``."""
+    names = [name for name, _ in model.named_modules() if name]
+    close = difflib.get_close_matches(path, names, n=count, cutoff=0.5)
+    if len(close) < count:
+        parent = path.rsplit('.', 1)[0]
+        close += [n for n in names if n.startswith(parent + '.') and n not in close][:count - len(close)]
+    return close
+
+
+class TapRecorder:
+    """Records the tensors at a set of taps of one network while :meth:`recording` is active.
+
+    Args:
+        model: the network (student or teacher segmentor).
+        taps: the taps to hook.
+        network: how error messages name the network (``'student'`` / ``'teacher'``).
+    """
+
+    def __init__(self, model: nn.Module, taps: Iterable[Tap], network: str):
+        self.network = network
+        self.taps = sorted(set(taps), key=str)
+        modules = dict(model.named_modules())
+        for tap in self.taps:
+            if tap.module not in modules:
+                close = closest_module_paths(model, tap.module)
+                hint = ('closest valid paths: ' + ', '.join(repr(c) for c in close)) if close else \
+                    'run tools/analysis/list_taps.py CONFIG to list every path'
+                raise UnknownTapError(
+                    f'{network} has no module {tap.module!r} to tap; {hint}. '
+                    'Tap paths are names from model.named_modules().')
+        self._copied: Set[Tap] = set()
+        self._records: Dict[Tap, torch.Tensor] = {}
+        self._versions: Dict[Tap, int] = {}
+        self._calls: Dict[Tap, int] = {}
+        self._active = False
+        self._handles = [modules[tap.module].register_forward_hook(self._hook_for(tap))
+                         for tap in self.taps]
+
+    def _hook_for(self, tap: Tap):
+        def record(module, inputs, output):
+            if not self._active:
+                return
+            value = output if tap.record == 'output' else (inputs[0] if inputs else None)
+            if not isinstance(value, torch.Tensor):
+                raise TypeError(
+                    f'{self.network} tap {tap} records a {type(value).__name__}, not a tensor; tap a '
+                    'submodule that produces a single tensor (e.g. one stage instead of the backbone).')
+            self._calls[tap] = self._calls.get(tap, 0) + 1
+            self._versions[tap] = value._version
+            self._records[tap] = value.clone() if tap in self._copied else value
+        return record
+
+    @contextmanager
+    def recording(self):
+        """Record the taps during the forward passes run inside this context (old records dropped)."""
+        self.clear()
+        self._active = True
+        try:
+            yield self
+        finally:
+            self._active = False
+
+    def get(self, tap: Tap) -> torch.Tensor:
+        """The tensor recorded at ``tap`` in the last :meth:`recording` context."""
+        calls = self._calls.get(tap, 0)
+        if calls == 0:
+            raise RuntimeError(
+                f'{self.network} tap {tap} recorded nothing: the module did not run in the forward pass '
+                '(for the teacher only the backbone, neck and the heads that contain a tap are run).')
+        if calls > 1:
+            raise RuntimeError(
+                f'{self.network} tap {tap} ran {calls} times in one forward pass (a shared module); '
+                'tap a module that runs once, e.g. the block or norm layer before it.')
+        return self._records[tap]
+
+    def taps_modified_in_place(self) -> Set[Tap]:
+        """Taps whose recorded tensor was modified in place after it was recorded (inplace ReLU)."""
+        return {tap for tap, value in self._records.items()
+                if tap not in self._copied and value._version != self._versions[tap]}
+
+    def copy_at_record_time(self, taps: Iterable[Tap]) -> None:
+        """Record copies for ``taps`` so later in-place operations cannot change the recorded values."""
+        self._copied.update(taps)
+
+    def clear(self) -> None:
+        """Drop the recorded tensors (and with them any memory they hold)."""
+        self._records.clear()
+        self._versions.clear()
+        self._calls.clear()
+
+    def remove(self) -> None:
+        """Remove the forward hooks from the network."""
+        for handle in self._handles:
+            handle.remove()
+        self._handles = []

@@ -1,0 +1,77 @@
+"""Loss-weight schedules: a factor in [0, 1] that multiplies a loss's ``loss_weight``.
+
+The factor is a pure function of the training iteration. Losses read the iteration from mmengine's
+``MessageHub`` (``'iter'``, set by the runner's ``RuntimeInfoHook`` before every training iteration and
+restored on resume), so a resumed run continues the schedule where it stopped.
+
+A schedule is given in a loss's config, e.g. SegDistill's CGD+WS (linear warm-up over the first 2k
+iterations, linear decay to zero between 110k and 120k of 160k)::
+
+    weight_schedule=dict(type='LinearWarmupDecay', warmup_iters=2000,
+                         decay_start_iter=110000, decay_end_iter=120000)
+"""
+from typing import Optional
+
+from mmengine.logging import MessageHub
+
+from mmseg_kd.registry import WEIGHT_SCHEDULES
+
+
+def current_train_iteration() -> int:
+    """The runner's current training iteration (0 before training starts or outside a runner)."""
+    iteration = MessageHub.get_current_instance().get_info('iter')
+    return 0 if iteration is None else int(iteration)
+
+
+@WEIGHT_SCHEDULES.register_module()
+class ConstantWeight:
+    """Factor 1 at every iteration (the default when a loss names no schedule)."""
+
+    def __call__(self, iteration: int) -> float:
+        return 1.0
+
+
+@WEIGHT_SCHEDULES.register_module()
+class LinearWarmupDecay:
+    """Linear warm-up from 0 to 1, a plateau at 1, then a linear decay to 0 (and 0 after it).
+
+    factor(n) = n / warmup_iters                                   for n < warmup_iters
+              = 1                                                  until decay_start_iter
+              = (decay_end_iter - n) / (decay_end_iter - decay_start_iter)  until decay_end_iter
+              = 0                                                  from decay_end_iter on
+
+    Args:
+        warmup_iters: length of the warm-up; 0 disables it.
+        decay_start_iter: iteration where the decay starts; ``None`` disables the decay.
+        decay_end_iter: iteration from which the factor is 0; required with ``decay_start_iter``.
+    """
+
+    def __init__(self, warmup_iters: int = 0, decay_start_iter: Optional[int] = None,
+                 decay_end_iter: Optional[int] = None):
+        if warmup_iters < 0:
+            raise ValueError(f'LinearWarmupDecay: warmup_iters must be >= 0, got {warmup_iters}')
+        if (decay_start_iter is None) != (decay_end_iter is None):
+            raise ValueError('LinearWarmupDecay: give both decay_start_iter and decay_end_iter, or neither')
+        if decay_start_iter is not None and not warmup_iters <= decay_start_iter < decay_end_iter:
+            raise ValueError(
+                'LinearWarmupDecay: need warmup_iters <= decay_start_iter < decay_end_iter, got '
+                f'{warmup_iters}, {decay_start_iter}, {decay_end_iter}')
+        self.warmup_iters = warmup_iters
+        self.decay_start_iter = decay_start_iter
+        self.decay_end_iter = decay_end_iter
+
+    def __call__(self, iteration: int) -> float:
+        if iteration < self.warmup_iters:
+            return iteration / self.warmup_iters
+        if self.decay_start_iter is None or iteration <= self.decay_start_iter:
+            return 1.0
+        if iteration >= self.decay_end_iter:
+            return 0.0
+        return (self.decay_end_iter - iteration) / (self.decay_end_iter - self.decay_start_iter)
+
+
+def build_weight_schedule(cfg: Optional[dict]):
+    """Build a schedule from its config; ``None`` gives :class:`ConstantWeight`."""
+    if cfg is None:
+        return ConstantWeight()
+    return WEIGHT_SCHEDULES.build(cfg)

@@ -1,0 +1,82 @@
+"""Base class of every distillation loss: ``loss_weight × schedule(iteration) × unweighted loss``.
+
+Subclasses implement :meth:`DistillLoss.unweighted` and, where they constrain the tapped shapes,
+:meth:`DistillLoss.check_shapes`. The distiller calls ``check_shapes`` once when it is built (with the
+shapes of a dry forward pass) so that a mismatch fails before training, not after hours of it.
+"""
+from typing import Optional, Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from mmseg_kd.engine.loss_weight_schedules import build_weight_schedule, current_train_iteration
+
+
+class DistillLoss(nn.Module):
+    """A weighted distillation loss between a student tensor and a teacher tensor.
+
+    Args:
+        loss_weight: the weight λ of the loss in the total loss.
+        weight_schedule: optional schedule config (see ``mmseg_kd.engine.loss_weight_schedules``);
+            the weight at iteration n is ``loss_weight * schedule(n)``.
+    """
+
+    #: Whether ``forward`` takes ``gt_labels`` (B, H_img, W_img) from the batch's data samples.
+    uses_labels = False
+
+    def __init__(self, loss_weight: float = 1.0, weight_schedule: Optional[dict] = None):
+        super().__init__()
+        self.loss_weight = float(loss_weight)
+        self.weight_schedule = build_weight_schedule(weight_schedule)
+
+    def current_weight(self) -> float:
+        """``loss_weight`` times the schedule's factor at the runner's current iteration."""
+        return self.loss_weight * self.weight_schedule(current_train_iteration())
+
+    def check_shapes(self, student_shape: Sequence[int], teacher_shape: Sequence[int]) -> None:
+        """Raise ``ValueError`` if the loss cannot compare tensors of these shapes (default: any)."""
+
+    def unweighted(self, student: torch.Tensor, teacher: torch.Tensor, **kwargs) -> torch.Tensor:
+        raise NotImplementedError
+
+    def forward(self, student: torch.Tensor, teacher: torch.Tensor, **kwargs) -> torch.Tensor:
+        """The weighted loss, a scalar. The teacher tensor is treated as a constant."""
+        weight = self.current_weight()
+        if weight == 0:
+            return student.sum() * 0.0
+        return weight * self.unweighted(student, teacher.detach(), **kwargs)
+
+
+class LogitDistillLoss(DistillLoss):
+    """A loss between class maps (B, K, H, W) of equal K; the student map is resized to the teacher's.
+
+    The student map is resized with bilinear interpolation (``align_corners=False``, as mmseg resizes
+    logits) when its H×W differ from the teacher's (e.g. a 1/4-resolution student head and a
+    1/8-resolution teacher head). Channel counts must match: both networks must predict the same classes.
+    """
+
+    def check_shapes(self, student_shape, teacher_shape):
+        if len(student_shape) != 4 or len(teacher_shape) != 4:
+            raise ValueError(f'{type(self).__name__} compares (B, C, H, W) maps, got student '
+                             f'{tuple(student_shape)} and teacher {tuple(teacher_shape)}')
+        if student_shape[1] != teacher_shape[1]:
+            raise ValueError(
+                f'{type(self).__name__} needs the same number of channels, got student '
+                f'{student_shape[1]} and teacher {teacher_shape[1]}. On logits, teacher and student must '
+                'be configured for the same classes (num_classes of their decode heads); on features of '
+                'different widths, tap layers of equal width or add a connector.')
+
+    @staticmethod
+    def resize_to(student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
+        """``student`` bilinearly resized to the teacher's H×W (unchanged if they already agree)."""
+        if student.shape[-2:] == teacher.shape[-2:]:
+            return student
+        return F.interpolate(student, size=teacher.shape[-2:], mode='bilinear', align_corners=False)
+
+
+def labels_at(gt_labels: torch.Tensor, size: Sequence[int]) -> torch.Tensor:
+    """Ground-truth labels (B, H_img, W_img) nearest-resized to ``size`` = (H, W)."""
+    if tuple(gt_labels.shape[-2:]) == tuple(size):
+        return gt_labels
+    return F.interpolate(gt_labels[:, None].float(), size=tuple(size), mode='nearest')[:, 0].long()

@@ -1,0 +1,50 @@
+"""Shared fixtures: a generated Cityscapes-layout dataset, teacher checkpoints the tests save, and the
+repository configs the tests exercise."""
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from mmengine.registry import init_default_scope
+from mmseg.registry import MODELS
+
+import mmseg_kd  # noqa: F401
+from mmseg_kd.datasets.procedural_cityscapes import write_cityscapes_layout
+from mmseg_kd.distillers.model_config import resolve_model_config
+
+REPO = Path(__file__).resolve().parents[1]
+STUDENT_CFG = REPO / 'configs/demo/pspnet_r18-d8_demo-cityscapes-64x128.py'
+TEACHER_CFG = REPO / 'configs/demo/pspnet_r101-d8_demo-cityscapes-64x128.py'
+CWD_DISTILL_CFG = REPO / 'distillation_configs/cwd/cwd_pspnet-r101_pspnet-r18_demo_cityscapes.py'
+PYTHON = sys.executable
+
+init_default_scope('mmseg')  # as mmseg's runner and init_model do
+
+
+def build_model(cfg_path, **cfg_options):
+    return MODELS.build(resolve_model_config(dict(cfg_path=str(cfg_path), cfg_options=cfg_options),
+                                             'model'))
+
+
+def save_checkpoint(model, path, prefix=''):
+    state_dict = {prefix + key: value for key, value in model.state_dict().items()}
+    torch.save({'state_dict': state_dict, 'meta': {'note': 'saved by the mmseg-kd tests'}}, path)
+    return str(path)
+
+
+@pytest.fixture(scope='session')
+def cityscapes_root(tmp_path_factory):
+    return write_cityscapes_layout(str(tmp_path_factory.mktemp('data') / 'cityscapes'),
+                                   num_train=8, num_val=4, size=(64, 128), seed=0)
+
+
+@pytest.fixture(scope='session')
+def r18_checkpoint(tmp_path_factory):
+    torch.manual_seed(0)
+    return save_checkpoint(build_model(STUDENT_CFG), tmp_path_factory.mktemp('ckpt') / 'pspnet_r18.pth')
+
+
+@pytest.fixture(scope='session')
+def r101_checkpoint(tmp_path_factory):
+    torch.manual_seed(0)
+    return save_checkpoint(build_model(TEACHER_CFG), tmp_path_factory.mktemp('ckpt') / 'pspnet_r101.pth')

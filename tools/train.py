@@ -1,0 +1,61 @@
+"""Train a distillation (or plain mmseg) config with mmengine's runner.
+
+    python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp] [--cfg-options k=v ...]
+    bash tools/dist_train.sh CONFIG GPUS [same options]
+"""
+import argparse
+import os
+
+from mmengine.config import Config, DictAction
+from mmengine.runner import Runner
+
+import mmseg_kd  # noqa: F401  (registers the distiller, losses and safe checkpoint types)
+from mmseg_kd.engine.runner_setup import apply_common_options, start_cpu_process_group
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description='Train a segmentor or a distillation config')
+    parser.add_argument('config', help='config file')
+    parser.add_argument('--work-dir', help='directory for logs and checkpoints '
+                        '(default: ./work_dirs/<config name>)')
+    parser.add_argument('--resume', nargs='?', const='auto', default=None, metavar='CHECKPOINT',
+                        help='resume from CHECKPOINT, or from the latest checkpoint of the work dir '
+                        'when no path is given')
+    parser.add_argument('--amp', action='store_true', help='mixed-precision training of the student')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config entries, e.g. train_cfg.max_iters=1000')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def build_config(args) -> Config:
+    cfg = apply_common_options(Config.fromfile(args.config), args.config, args.launcher, args.work_dir,
+                               args.cfg_options)
+    if args.amp:
+        if cfg.optim_wrapper.get('type', 'OptimWrapper') == 'AmpOptimWrapper':
+            print('AMP is already enabled in the config')
+        else:
+            cfg.optim_wrapper.type = 'AmpOptimWrapper'
+            cfg.optim_wrapper.loss_scale = 'dynamic'
+    if args.resume == 'auto':
+        cfg.resume, cfg.load_from = True, None
+    elif args.resume:
+        cfg.resume, cfg.load_from = True, args.resume
+    hooks = list(cfg.get('custom_hooks', None) or [])
+    if not any(hook.get('type') == 'WeightsOnlyCheckpointHook' for hook in hooks):
+        cfg.custom_hooks = hooks + [dict(type='WeightsOnlyCheckpointHook')]  # resumable on torch >= 2.6
+    start_cpu_process_group(cfg)
+    return cfg
+
+
+def main():
+    args = parse_args()
+    runner = Runner.from_cfg(build_config(args))
+    runner.train()
+
+
+if __name__ == '__main__':
+    main()
