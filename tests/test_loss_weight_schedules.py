@@ -44,3 +44,8 @@ def test_loss_weight_follows_the_message_hub_iteration():
         assert loss.current_weight() == pytest.approx(3.0 * factor)
         assert loss(student, teacher).item() == pytest.approx(full * factor, rel=1e-6, abs=1e-9)
     hub.update_info('iter', 0)
+
+
+def test_unknown_schedule_lists_the_registered_ones():
+    with pytest.raises(KeyError, match="unknown weight_schedule type 'LinearWarmup'.*LinearWarmupDecay"):
+        build_weight_schedule(dict(type='LinearWarmup'))

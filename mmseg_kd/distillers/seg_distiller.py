@@ -133,8 +133,7 @@ class SegDistiller(BaseSegmentor):
                        'teaches the student noise; this is for tests and config checks only.')
             warnings.warn(message, stacklevel=3)
             print_log(message, logger='current', level=30)
-            teacher_model.init_weights()
-            return
+            return  # construction-time random init; init_weights() would fetch pretrained backbones
         raw = load_checkpoint_file(checkpoint, what='teacher checkpoint',
                                    allow_unsafe=entry.get('allow_unsafe_checkpoint', False))
         state_dict = extract_state_dict(raw, what=f'teacher checkpoint {checkpoint!r}')

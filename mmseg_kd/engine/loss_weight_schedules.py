@@ -74,4 +74,10 @@ def build_weight_schedule(cfg: Optional[dict]):
     """Build a schedule from its config; ``None`` gives :class:`ConstantWeight`."""
     if cfg is None:
         return ConstantWeight()
-    return WEIGHT_SCHEDULES.build(cfg)
+    args = dict(cfg)
+    name = args.pop('type', None)
+    schedule = WEIGHT_SCHEDULES.get(name) if isinstance(name, str) else name
+    if schedule is None:
+        raise KeyError(f'unknown weight_schedule type {name!r}; registered: '
+                       f'{", ".join(sorted(WEIGHT_SCHEDULES.module_dict))}')
+    return schedule(**args)

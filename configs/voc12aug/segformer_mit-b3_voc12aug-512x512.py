@@ -1,0 +1,12 @@
+# SegFormer with a MiT-B3 encoder and the all-MLP decoder, on Pascal VOC 2012 + SBD augmentation (21 classes): 512x512 crops, 40k iterations.
+_base_ = [
+    '../_base_/models/segformer_mit-b3.py',
+    'mmseg::_base_/datasets/pascal_voc12_aug.py',
+    'mmseg::_base_/default_runtime.py',
+    '../_base_/schedules/adamw_segformer_40k.py',
+]
+crop_size = (512, 512)
+data_preprocessor = dict(size=crop_size)
+model = dict(
+    data_preprocessor=data_preprocessor,
+    decode_head=dict(num_classes=21))

@@ -1,0 +1,14 @@
+# SegDistill's ADE20K protocol (wzpscott/SegDistill, Table 5): teacher SegFormer-B3 (mmseg ADE20K 160k
+# checkpoint, 50.0 mIoU in SegDistill), student SegFormer-B0; 512x512 crops, 160k iterations, 8 GPUs x 2 images.
+# The class logits (decode_head.conv_seg) of both networks are distilled; the method files add the loss.
+_base_ = ['../../configs/ade20k/segformer_mit-b0_ade20k-512x512.py']
+custom_imports = dict(imports=['mmseg_kd'], allow_failed_imports=False)
+
+model = dict(
+    _delete_=True,
+    type='SegDistiller',
+    student=dict(cfg_path='{{fileDirname}}/../../configs/ade20k/segformer_mit-b0_ade20k-512x512.py'),
+    teacher=dict(cfg_path='{{fileDirname}}/../../configs/ade20k/segformer_mit-b3_ade20k-512x512.py',
+                 checkpoint='checkpoints/segformer_mit-b3_ade20k-512x512.pth'),
+    distill_losses=dict())
+train_dataloader = dict(batch_size=2)
