@@ -27,7 +27,7 @@ $(STAMP): $(PY) setup.py Makefile
 	else \
 	    MMCV_WITH_OPS=1 MAX_JOBS=2 $(PIP) install --no-build-isolation 'mmcv==2.1.0'; \
 	fi
-	$(PIP) install 'mmengine==0.10.7' 'mmsegmentation==1.2.2' timm tensorboard ftfy regex pytest
+	$(PIP) install 'mmengine==0.10.7' 'mmsegmentation==1.2.2' timm tensorboard cityscapesscripts ftfy regex pytest
 	$(PIP) install --no-build-isolation --no-deps -e .
 	$(PY) -c "import mmseg_kd, mmcv.ops, timm; print('mmseg_kd stack OK')"
 	touch $(STAMP)

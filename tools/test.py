@@ -3,8 +3,9 @@
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out DIR] [--show-dir DIR]
     bash tools/dist_test.sh CONFIG CHECKPOINT GPUS [same options]
 
-``--out DIR`` also writes the predictions as label PNGs (for Cityscapes configs use
-``--cfg-options test_evaluator.format_only=True test_evaluator.output_dir=DIR`` for the test server).
+``--out DIR`` also writes the predictions as label PNGs. ``--cityscapes-test-server DIR`` predicts the Cityscapes
+test split (``leftImg8bit/test``, no labels needed) and writes ``*_leftImg8bit.png`` files with Cityscapes label ids
+in DIR, the format of the official test server (zip DIR and upload it).
 """
 import argparse
 import os
@@ -23,6 +24,8 @@ def parse_args():
     parser.add_argument('--work-dir', help='directory for the evaluation log and metrics')
     parser.add_argument('--out', help='directory to write the predicted label maps to')
     parser.add_argument('--show-dir', help='directory to write prediction overlays to')
+    parser.add_argument('--cityscapes-test-server', metavar='DIR',
+                        help='predict leftImg8bit/test and write the test-server submission to DIR')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config entries, e.g. test_dataloader.batch_size=1')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
@@ -32,6 +35,16 @@ def parse_args():
     return args
 
 
+def use_cityscapes_test_split(cfg: Config, out_dir: str) -> None:
+    """Predict Cityscapes' unlabelled test split and write label-id PNGs for the test server."""
+    dataset = cfg.test_dataloader.dataset
+    if dataset.get('type') != 'CityscapesDataset':
+        raise SystemExit(f"--cityscapes-test-server needs a Cityscapes test dataset, got {dataset.get('type')}")
+    dataset.data_prefix = dict(img_path='leftImg8bit/test', seg_map_path='gtFine/test')
+    dataset.pipeline = [step for step in dataset.pipeline if step['type'] != 'LoadAnnotations']
+    cfg.test_evaluator = dict(type='CityscapesMetric', format_only=True, keep_results=True, output_dir=out_dir)
+
+
 def main():
     args = parse_args()
     cfg = apply_common_options(Config.fromfile(args.config), args.config, args.launcher, args.work_dir,
@@ -39,7 +52,8 @@ def main():
     cfg.load_from = args.checkpoint
     if args.out:
         cfg.test_evaluator['output_dir'] = args.out
-        cfg.test_evaluator['keep_results'] = True
+    if args.cityscapes_test_server:
+        use_cityscapes_test_split(cfg, args.cityscapes_test_server)
     if args.show_dir:
         visualization = cfg.default_hooks.visualization
         visualization['draw'] = True
