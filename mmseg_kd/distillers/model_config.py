@@ -2,7 +2,8 @@
 from mmengine.config import Config, ConfigDict
 
 # Keys of a student/teacher entry that are not part of the model config itself.
-ENTRY_KEYS = ('cfg_path', 'cfg_options', 'checkpoint', 'allow_unsafe_checkpoint')
+ENTRY_KEYS = ('cfg_path', 'cfg_options', 'checkpoint', 'allow_unsafe_checkpoint', 'autocast_dtype',
+              'channels_last')
 
 
 def resolve_model_config(entry: dict, role: str) -> ConfigDict:

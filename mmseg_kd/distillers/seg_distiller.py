@@ -12,6 +12,7 @@ Prediction and testing run the student alone. The teacher is deliberately not a 
 from ``state_dict()`` (checkpoints hold the student, connectors and loss buffers), from the optimizer and
 from DDP, and ``train()`` cannot switch it out of eval mode. It still follows ``.to()``/``.cuda()``.
 """
+import contextlib
 import copy
 import warnings
 from typing import Dict, List, Optional, Tuple
@@ -28,6 +29,8 @@ from mmseg_kd.distillers.taps import Tap, TapRecorder, parse_tap
 from mmseg_kd.engine.safe_checkpoint import (extract_state_dict, load_checkpoint_file,
                                              load_state_dict_strictly)
 from mmseg_kd.registry import MODELS
+
+AUTOCAST_DTYPES = {None: None, 'float32': None, 'bfloat16': torch.bfloat16, 'float16': torch.float16}
 
 # Preprocessing settings that must agree, since the teacher sees the student's preprocessed batch.
 SHARED_PREPROCESSING_KEYS = ('mean', 'std', 'bgr_to_rgb', 'rgb_to_bgr')
@@ -49,7 +52,9 @@ class SegDistiller(BaseSegmentor):
             inline model dict; optional ``cfg_options`` (dotted keys merged into that config).
         teacher: as ``student``, plus ``checkpoint`` (path of the teacher's weights; ``None`` builds a
             randomly initialised teacher, for tests and config checks only) and
-            ``allow_unsafe_checkpoint`` (load a pickle that needs code; only for files you trust).
+            ``allow_unsafe_checkpoint`` (load a pickle that needs code; only for files you trust),
+            ``autocast_dtype`` (``'bfloat16'``/``'float16'``: run the teacher under autocast; losses still
+            compute in float32) and ``channels_last`` (teacher weights and inputs in channels-last memory format).
         distill_losses: ``{name: dict(type=..., student=TAP, teacher=TAP, loss_weight=..., ...)}``. Names
             start with ``loss_``; each is logged as ``distill.<name>``. A TAP is a module path of
             ``named_modules()`` or ``dict(module=path, record='output'|'input')``.
@@ -85,6 +90,13 @@ class SegDistiller(BaseSegmentor):
         self._load_teacher_weights(teacher_model, teacher, teacher_cfg)
         teacher_model.eval()
         teacher_model.requires_grad_(False)
+        if teacher.get('autocast_dtype') not in AUTOCAST_DTYPES:
+            raise ValueError(f"teacher.autocast_dtype must be one of {sorted(k for k in AUTOCAST_DTYPES if k)} "
+                             f"or None, got {teacher.get('autocast_dtype')!r}")
+        self.teacher_autocast_dtype = AUTOCAST_DTYPES[teacher.get('autocast_dtype')]
+        self.teacher_channels_last = bool(teacher.get('channels_last', False))
+        if self.teacher_channels_last:
+            teacher_model.to(memory_format=torch.channels_last)
         self._teacher_holder = (teacher_model,)
 
         self.distill_losses = nn.ModuleDict()
@@ -191,10 +203,19 @@ class SegDistiller(BaseSegmentor):
         self.teacher.eval()
         return self
 
+    @torch.no_grad()
+    def teacher_forward(self, inputs: torch.Tensor) -> None:
+        """The teacher's backbone/neck and tapped heads on ``inputs``, recording the teacher taps."""
+        if self.teacher_channels_last:
+            inputs = inputs.contiguous(memory_format=torch.channels_last)
+        precision = contextlib.nullcontext() if self.teacher_autocast_dtype is None else torch.autocast(
+            device_type=inputs.device.type, dtype=self.teacher_autocast_dtype)
+        with precision, self.teacher_recorder.recording():
+            forward_for_taps(self.teacher, inputs, self._teacher_paths)
+
     def loss(self, inputs: torch.Tensor, data_samples) -> dict:
         """Student losses plus every distillation loss, each under its own key."""
-        with torch.no_grad(), self.teacher_recorder.recording():
-            forward_for_taps(self.teacher, inputs, self._teacher_paths)
+        self.teacher_forward(inputs)
         with self.student_recorder.recording():
             losses = self.student.loss(inputs, data_samples)
         gt_labels = None

@@ -1,0 +1,188 @@
+"""Time a distillation step against its unavoidable cost: one student training step plus one teacher forward.
+
+    python tools/analysis/benchmark.py CONFIG [--batch-size 2] [--input-size 512 1024] [--iters 20] [--warmup 5]
+                                              [--device cuda] [--teacher-dtype bfloat16] [--out result.json]
+
+On the current device, after warm-up, it times (median of ``--iters``) three steps on the same synthetic batch:
+
+* ``student``: the student's training step alone (loss, backward, optimizer step);
+* ``teacher``: the distiller's teacher forward alone (no_grad, only the parts its taps need);
+* ``distill``: the full distillation step (teacher forward, student loss, distillation losses, backward, step);
+
+and reports images/s, the overhead ratio ``t(distill) / (t(student) + t(teacher))`` and the peak memory of each step
+(CUDA: ``max_memory_allocated`` above the memory in use before the step; CPU: the process's peak resident memory
+while the step runs, above its resident memory before it, using Linux's resettable high-water mark). Output: a table, and JSON with ``--out``. The teacher's weights do not change the
+timings, so the teacher checkpoint is not loaded.
+"""
+import argparse
+import ctypes
+import gc
+import json
+import statistics
+import time
+import warnings
+
+import torch
+from mmengine.config import Config, DictAction
+from mmengine.model import revert_sync_batchnorm
+from mmengine.registry import init_default_scope
+from mmengine.structures import PixelData
+from mmseg.registry import MODELS
+from mmseg.structures import SegDataSample
+
+import mmseg_kd  # noqa: F401
+
+STEPS = ('student', 'teacher', 'distill')
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument('config', help='a distillation config (model.type=SegDistiller)')
+    parser.add_argument('--batch-size', type=int, default=2)
+    parser.add_argument('--input-size', type=int, nargs=2, default=None, metavar=('H', 'W'),
+                        help="default: the config's crop size")
+    parser.add_argument('--iters', type=int, default=20, help='timed iterations per step (median reported)')
+    parser.add_argument('--warmup', type=int, default=5)
+    parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    parser.add_argument('--teacher-dtype', choices=['float32', 'bfloat16', 'float16'], default=None,
+                        help='override model.teacher.autocast_dtype')
+    parser.add_argument('--out', help='write the results as JSON to this file')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    return parser.parse_args(argv)
+
+
+def build_distiller(args):
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    if cfg.model.get('type') != 'SegDistiller':
+        raise SystemExit(f'{args.config} is not a distillation config (model.type is {cfg.model.get("type")})')
+    cfg.model.teacher.checkpoint = None
+    if args.teacher_dtype:
+        cfg.model.teacher.autocast_dtype = None if args.teacher_dtype == 'float32' else args.teacher_dtype
+    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    with warnings.catch_warnings():
+        warnings.filterwarnings('ignore', message='.*RANDOMLY INITIALISED.*')
+        distiller = MODELS.build(cfg.model)
+    size = tuple(args.input_size or cfg.get('crop_size', (512, 512)))
+    return revert_sync_batchnorm(distiller).to(args.device), size
+
+
+def synthetic_batch(distiller, batch_size: int, size, device):
+    num_classes = distiller.student.decode_head.num_classes
+    generator = torch.Generator().manual_seed(0)
+    inputs = torch.randn(batch_size, 3, *size, generator=generator).to(device)
+    samples = []
+    for _ in range(batch_size):
+        labels = torch.randint(0, num_classes, (1, *size), generator=generator)
+        sample = SegDataSample(gt_sem_seg=PixelData(data=labels.to(device)))
+        sample.set_metainfo(dict(img_shape=size, ori_shape=size, pad_shape=size))
+        samples.append(sample)
+    return inputs, samples
+
+
+def step_functions(distiller, inputs, samples):
+    """The three measured steps as closures (each a complete unit of work)."""
+    student_optimizer = torch.optim.SGD(distiller.student.parameters(), lr=1e-6, momentum=0.9)
+    distill_optimizer = torch.optim.SGD(distiller.parameters(), lr=1e-6, momentum=0.9)
+
+    def train_step(optimizer, losses):
+        optimizer.zero_grad(set_to_none=True)
+        sum(value for key, value in losses.items() if 'loss' in key).backward()
+        optimizer.step()
+
+    return {
+        'student': lambda: train_step(student_optimizer, distiller.student.loss(inputs, samples)),
+        'teacher': lambda: distiller.teacher_forward(inputs),
+        'distill': lambda: train_step(distill_optimizer, distiller.loss(inputs, samples)),
+    }
+
+
+def synchronize(device):
+    if str(device).startswith('cuda'):
+        torch.cuda.synchronize()
+
+
+def time_step(step, iters: int, warmup: int, device) -> float:
+    for _ in range(warmup):
+        step()
+    times = []
+    for _ in range(iters):
+        synchronize(device)
+        start = time.perf_counter()
+        step()
+        synchronize(device)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def _proc_status_mb(key: str) -> float:
+    with open('/proc/self/status') as status:
+        for line in status:
+            if line.startswith(key + ':'):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError(f'{key} not in /proc/self/status')
+
+
+class PeakMemory:
+    """Peak memory of the code run inside the context, in MB above the memory in use when it starts."""
+
+    def __init__(self, device):
+        self.cuda = str(device).startswith('cuda')
+        self.megabytes = None
+
+    def __enter__(self):
+        if self.cuda:
+            torch.cuda.reset_peak_memory_stats()
+            self.start = torch.cuda.memory_allocated() / 2**20
+        else:
+            gc.collect()
+            ctypes.CDLL('libc.so.6').malloc_trim(0)  # return cached free memory, so the step cannot reuse it
+            with open('/proc/self/clear_refs', 'w') as clear_refs:
+                clear_refs.write('5')  # reset the peak resident set size to the current one
+            self.start = _proc_status_mb('VmRSS')
+        return self
+
+    def __exit__(self, *exc):
+        peak = torch.cuda.max_memory_allocated() / 2**20 if self.cuda else _proc_status_mb('VmHWM')
+        self.megabytes = peak - self.start
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    torch.manual_seed(0)
+    distiller, size = build_distiller(args)
+    distiller.train()
+    inputs, samples = synthetic_batch(distiller, args.batch_size, size, args.device)
+    steps = step_functions(distiller, inputs, samples)
+
+    seconds, memory = {}, {}
+    for name in STEPS:
+        seconds[name] = time_step(steps[name], args.iters, args.warmup, args.device)
+        with PeakMemory(args.device) as peak:
+            steps[name]()
+        memory[name] = peak.megabytes
+
+    ratio = seconds['distill'] / (seconds['student'] + seconds['teacher'])
+    result = dict(
+        config=args.config, device=str(args.device),
+        device_name=torch.cuda.get_device_name() if str(args.device).startswith('cuda') else 'cpu',
+        torch=torch.__version__, batch_size=args.batch_size, input_size=list(size), iters=args.iters,
+        teacher_dtype=str(distiller.teacher_autocast_dtype or 'float32').replace('torch.', ''),
+        seconds=seconds, images_per_second={k: args.batch_size / v for k, v in seconds.items()},
+        peak_memory_mb=memory, overhead_ratio=ratio)
+    print(f"\n{args.config}\n{result['device_name']}, batch {args.batch_size}, {size[0]}x{size[1]}, "
+          f"teacher {result['teacher_dtype']}, median of {args.iters} after {args.warmup} warm-up\n")
+    print('| step | time (ms) | images/s | peak memory (MB) |\n|---|---|---|---|')
+    for name in STEPS:
+        print(f"| {name} | {seconds[name] * 1000:.1f} | {result['images_per_second'][name]:.2f} | "
+              f'{memory[name]:.0f} |')
+    print(f'\noverhead ratio t(distill) / (t(student) + t(teacher)) = {ratio:.3f}')
+    if args.out:
+        with open(args.out, 'w') as file:
+            json.dump(result, file, indent=2)
+    return result
+
+
+if __name__ == '__main__':
+    main()
