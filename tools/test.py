@@ -14,7 +14,7 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import mmseg_kd  # noqa: F401
-from mmseg_kd.engine.runner_setup import apply_common_options, start_cpu_process_group
+from mmseg_kd.engine.runner_setup import apply_common_options, check_dataset_paths, start_cpu_process_group
 
 
 def parse_args():
@@ -60,6 +60,7 @@ def main():
         visualization['interval'] = 1
         visualization['show'] = False
         cfg.visualizer['save_dir'] = args.show_dir
+    check_dataset_paths(cfg, ('test_dataloader',))
     start_cpu_process_group(cfg)
     runner = Runner.from_cfg(cfg)
     runner.test()

@@ -10,7 +10,8 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import mmseg_kd  # noqa: F401  (registers the distiller, losses and safe checkpoint types)
-from mmseg_kd.engine.runner_setup import apply_common_options, start_cpu_process_group
+from mmseg_kd.engine.runner_setup import (add_training_hooks, apply_common_options, check_dataset_paths,
+                                          start_cpu_process_group)
 
 
 def parse_args():
@@ -44,9 +45,8 @@ def build_config(args) -> Config:
         cfg.resume, cfg.load_from = True, None
     elif args.resume:
         cfg.resume, cfg.load_from = True, args.resume
-    hooks = list(cfg.get('custom_hooks', None) or [])
-    if not any(hook.get('type') == 'WeightsOnlyCheckpointHook' for hook in hooks):
-        cfg.custom_hooks = hooks + [dict(type='WeightsOnlyCheckpointHook')]  # resumable on torch >= 2.6
+    add_training_hooks(cfg)
+    check_dataset_paths(cfg, ('train_dataloader', 'val_dataloader'))
     start_cpu_process_group(cfg)
     return cfg
 

@@ -1,6 +1,8 @@
 """Config handling shared by ``tools/train.py`` and ``tools/test.py``."""
+import os
 import os.path as osp
 from datetime import timedelta
+from typing import Iterator, Sequence
 
 import torch
 import torch.distributed as dist
@@ -41,3 +43,52 @@ def start_cpu_process_group(cfg: Config) -> None:
     timeout = dist_cfg.get('timeout')
     dist.init_process_group(backend='gloo',
                             **({'timeout': timedelta(seconds=timeout)} if timeout else {}))
+
+
+# Hooks every training run gets (see their modules): weights-only-loadable checkpoints, torch RNG carried across a
+# resume, and a stop on NaN/inf losses.
+TRAINING_HOOKS = ('WeightsOnlyCheckpointHook', 'TorchRngCheckpointHook', 'NonFiniteLossHook')
+
+
+def add_training_hooks(cfg: Config) -> None:
+    """Append the hooks of :data:`TRAINING_HOOKS` that the config does not already list."""
+    hooks = list(cfg.get('custom_hooks', None) or [])
+    listed = {hook.get('type') for hook in hooks}
+    cfg.custom_hooks = hooks + [dict(type=name) for name in TRAINING_HOOKS if name not in listed]
+
+
+class DatasetPathError(FileNotFoundError):
+    """A dataset folder or list file named by the config does not exist or is empty."""
+
+
+def _leaf_datasets(dataset: dict) -> Iterator[dict]:
+    """The datasets inside ConcatDataset/RepeatDataset-style wrappers."""
+    if 'datasets' in dataset:
+        for inner in dataset['datasets']:
+            yield from _leaf_datasets(inner)
+    elif 'dataset' in dataset:
+        yield from _leaf_datasets(dataset['dataset'])
+    else:
+        yield dataset
+
+
+def check_dataset_paths(cfg: Config, loaders: Sequence[str]) -> None:
+    """Fail before building anything when a dataloader's image folder or list file is missing or empty."""
+    for loader in loaders:
+        if not cfg.get(loader):
+            continue
+        for dataset in _leaf_datasets(cfg[loader]['dataset']):
+            root = dataset.get('data_root') or ''
+            if '://' in root:  # remote storage (backend_args): not checkable here
+                continue
+            image_dir = osp.join(root, (dataset.get('data_prefix') or {}).get('img_path', ''))
+            hint = (f'Prepare the dataset as data/README.md describes, or point the config at it, e.g. '
+                    f'--cfg-options {loader}.dataset.data_root=PATH')
+            if not osp.isdir(image_dir):
+                raise DatasetPathError(f'{loader}: image folder {image_dir!r} does not exist '
+                                       f'(data_root {root!r}). {hint}')
+            if not any(os.scandir(image_dir)):
+                raise DatasetPathError(f'{loader}: image folder {image_dir!r} is empty. {hint}')
+            ann_file = dataset.get('ann_file')
+            if ann_file and not osp.isfile(osp.join(root, ann_file)):
+                raise DatasetPathError(f'{loader}: list file {osp.join(root, ann_file)!r} does not exist. {hint}')

@@ -16,6 +16,7 @@ Checkpoints are pickles, and a pickle can run arbitrary code when it is loaded. 
 """
 import os
 import pickle
+import zipfile
 from collections import OrderedDict
 from typing import Dict, Mapping
 
@@ -58,18 +59,29 @@ def load_checkpoint_file(path: str, *, what: str = 'checkpoint',
         raise FileNotFoundError(
             f'{what} {path!r} does not exist. Check the path in your config '
             '(e.g. teacher.checkpoint) or download the weights there first.')
+    unreadable = (f'{what} {path!r} could not be read as a torch checkpoint. Is the file complete (not a partial '
+                  'download or an error page saved under that name) and a .pth file written by torch.save?')
+    if not _looks_like_torch_file(path):
+        raise RuntimeError(unreadable)
     try:
         return torch.load(path, map_location='cpu', weights_only=not allow_unsafe)
     except pickle.UnpicklingError as error:
+        if 'Unsupported global' not in str(error):
+            raise RuntimeError(f'{unreadable} ({str(error).splitlines()[0]})') from error
+        refused = next(line.strip() for line in str(error).splitlines() if 'Unsupported global' in line)
         raise RuntimeError(
-            f'{what} {path!r} needs objects outside torch\'s weights-only allow-list to load:\n'
-            f'  {str(error).splitlines()[0]}\n'
+            f'{what} {path!r} needs objects outside torch\'s weights-only allow-list to load:\n  {refused}\n'
             'Unpickling such a file can run arbitrary code. If you trust where it comes from, opt in with '
             'allow_unsafe_checkpoint=True (e.g. teacher=dict(..., allow_unsafe_checkpoint=True)), or '
             're-save it as a plain state dict: torch.save(model.state_dict(), path).') from error
     except (RuntimeError, EOFError, OSError) as error:
-        raise RuntimeError(f'{what} {path!r} could not be read as a torch checkpoint: {error}. '
-                           'Is the file complete (not a partial download) and a .pth file?') from error
+        raise RuntimeError(f'{unreadable} ({error})') from error
+
+
+def _looks_like_torch_file(path: str) -> bool:
+    """A zip archive (torch >= 1.6) or a pickle stream (older torch.save)."""
+    with open(path, 'rb') as file:
+        return zipfile.is_zipfile(path) or file.read(1) == b'\x80'
 
 
 def extract_state_dict(checkpoint: Mapping, *, what: str = 'checkpoint') -> Dict[str, torch.Tensor]:
