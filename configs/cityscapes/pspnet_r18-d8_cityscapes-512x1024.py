@@ -1,0 +1,2 @@
+# PSPNet-R18-D8 (mmseg) on Cityscapes, 512x1024 crops.
+_base_ = ['mmseg::pspnet/pspnet_r18-d8_4xb2-80k_cityscapes-512x1024.py']
