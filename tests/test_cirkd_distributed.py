@@ -104,7 +104,8 @@ def setup(tmp_path_factory):
     images = sorted(glob.glob(osp.join(root, 'leftImg8bit/train/*/*_leftImg8bit.png')))  # mmseg's order
     labels = []
     for index, image in enumerate(images):
-        path = image.replace('leftImg8bit', 'gtFine', 1).replace('_leftImg8bit.png', '_gtFine_labelTrainIds.png')
+        path = image.replace('leftImg8bit', 'gtFine', 1).replace('_leftImg8bit.png',
+                                                                  '_gtFine_labelTrainIds.png')
         label = np.array(Image.open(path))
         if index % 2:
             label = np.vectorize(lambda c: RENAME_ON_ODD_IMAGES.get(int(c), int(c)))(label).astype(np.uint8)
@@ -220,7 +221,8 @@ def test_queues_hold_the_embeddings_of_both_processes(setup, uninterrupted, teac
                     members = teacher_embeddings[index][:, mask]
                     region[k, region_pointer[k]] = F.normalize(members.mean(dim=1), dim=0)
                     region_pointer[k] = (region_pointer[k] + 1) % REGION_MEMORY
-                    pixel_pointer[k] = (pixel_pointer[k] + min(int(mask.sum()), PIXELS_PER_CLASS)) % PIXEL_MEMORY
+                    enqueued = min(int(mask.sum()), PIXELS_PER_CLASS)
+                    pixel_pointer[k] = (pixel_pointer[k] + enqueued) % PIXEL_MEMORY
                     seen[k].append(members.t())
         queues = dump(work, 0, f'iter{iteration}')
         assert queues[MEMORY + 'region_queue.pointers'].tolist() == region_pointer
@@ -245,4 +247,5 @@ def test_resume_restores_the_queues_and_continues_like_the_uninterrupted_run(uni
     for rank in (0, 1):
         assert_same(dump(resumed['work'], rank, 'start'), saved)
         for n in (3, 4):
-            assert_same(dump(resumed['work'], rank, f'iter{n}'), dump(uninterrupted['work'], rank, f'iter{n}'))
+            assert_same(dump(resumed['work'], rank, f'iter{n}'),
+                        dump(uninterrupted['work'], rank, f'iter{n}'))

@@ -14,8 +14,11 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 import torch.nn.functional as F
 from mmengine.logging import MessageHub
+from mmengine.structures import PixelData
+from mmseg.registry import MODELS
+from mmseg.structures import SegDataSample
 
-from conftest import REPO
+from conftest import REPO, STUDENT_CFG
 from mmseg_kd.losses import ClassEmbeddingQueue, MemoryPixelRegionContrast, MiniBatchPixelRelation
 from mmseg_kd.losses.memory_pixel_region_contrast import similarity_kl
 
@@ -221,8 +224,8 @@ def test_queue_starts_with_seeded_unit_vectors():
 # ----------------------------------------------------------------------------- memory contrast
 def test_similarity_kl_by_hand():
     # U = (1, 0), V = (0, 1), X = {(1, 0), (0, 1)}, τ = 0.5: a_s = (2, 0), a_t = (0, 2);
-    # q = softmax(2, 0), p = softmax(0, 2) = reversed q; KL(p‖q) = Σ p ln(p/q) = (p₂ − p₁)·ln(p₂/p₁)
-    # = tanh(1) · 2 = 0.7615942 · 2 = 1.5231884.
+    # q = softmax(2, 0), p = softmax(0, 2) = reversed q;
+    # KL(p‖q) = Σ p ln(p/q) = (p₂ − p₁)·ln(p₂/p₁) = tanh(1) · 2 = 0.7615942 · 2 = 1.5231884.
     # τ_kd = 2: logits halved -> (p₂ − p₁)·1 = tanh(½) = 0.4621172, times τ_kd² = 4 -> 1.8484687
     u, v, x = torch.tensor([[1.0, 0.0]]), torch.tensor([[0.0, 1.0]]), torch.eye(2)
     assert similarity_kl(u, v, x, tau=0.5, kd_tau=1.0).item() == pytest.approx(1.5231884, abs=1e-6)
@@ -485,3 +488,37 @@ def test_memory_queues_identical_on_both_processes_and_filled_by_both(two_proces
                     for b in images]
         written = first['region_queue.embeddings'][k][:len(images)]
         assert torch.allclose(written, torch.stack(expected), atol=1e-6), k
+
+
+# ----------------------------------------------------------------------------- inside SegDistiller
+def test_seg_distiller_logs_each_memory_term_and_trains_the_projection_head():
+    feature = 'decode_head.bottleneck'
+    distiller = MODELS.build(dict(
+        type='SegDistiller',
+        student=dict(cfg_path=str(STUDENT_CFG)),
+        teacher=dict(cfg_path=str(STUDENT_CFG), checkpoint=None,
+                     cfg_options={'model.decode_head.channels': 256}),  # C_t = 256 ≠ C_s = 128
+        distill_losses=dict(
+            loss_minibatch=dict(type='MiniBatchPixelRelation', student=feature, teacher=feature),
+            loss_memory=dict(type='MemoryPixelRegionContrast', num_classes=19, norm_cfg=dict(type='BN'),
+                             pixel_memory_size=300, loss_weight=0.1, student=feature, teacher=feature))))
+    memory = distiller.distill_losses['loss_memory']
+    assert memory.projection[0].weight.shape == (256, 128, 1, 1)  # built from the dry run's shapes
+    assert memory.pixel_queue.embeddings.shape == (19, 300, 256)
+    generator = torch.Generator().manual_seed(12)
+    samples = []
+    for _ in range(2):
+        sample = SegDataSample(gt_sem_seg=PixelData(data=torch.randint(0, 19, (1, 64, 128),
+                                                                       generator=generator)))
+        sample.set_metainfo(dict(img_shape=(64, 128), ori_shape=(64, 128), pad_shape=(64, 128)))
+        samples.append(sample)
+    distiller.train()
+    losses = distiller.loss(torch.randn(2, 3, 64, 128, generator=generator), samples)
+    assert {'distill.loss_minibatch', 'distill.loss_memory_pixel', 'distill.loss_memory_region'} <= set(losses)
+    sum(value for key, value in losses.items() if 'loss' in key).backward()
+    assert all(p.grad is not None for p in memory.projection.parameters())
+    assert all(p.grad is None for p in distiller.teacher.parameters())
+    assert memory.region_queue.pointers.sum() > 0
+    keys = distiller.state_dict().keys()
+    assert {'distill_losses.loss_memory.pixel_queue.embeddings',
+            'distill_losses.loss_memory.region_queue.pointers'} <= set(keys)

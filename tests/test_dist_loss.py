@@ -49,7 +49,8 @@ def test_dist_matches_naive_loops(tau, beta, gamma):
 
 def test_dist_by_hand():
     # Pixel 1: teacher logits ln(1, 2, 5) -> p_t = (1, 2, 5)/8; student ln(5, 2, 1) -> p_s = (5, 2, 1)/8.
-    #   Centred (mean 1/3): t = (−5, −2, 7)/24, s = (7, −2, −5)/24; Σ t·s = (−35 + 4 − 35)/576 = −66/576,
+    #   Centred (mean 1/3): t = (−5, −2, 7)/24, s = (7, −2, −5)/24;
+    #   Σ t·s = (−35 + 4 − 35)/576 = −66/576,
     #   ‖t‖·‖s‖ = 78/576 -> ρ = −66/78 = −0.8461538, 1 − ρ = 1.8461538.
     # Pixel 2: both ln(1, 1, 2) -> (1, 1, 2)/4: ρ = 1, 1 − ρ = 0.  Inter = (1.8461538 + 0)/2 = 0.9230769.
     # Intra (over the 2 pixels): class 0: t (1/8, 1/4) rises, s (5/8, 1/4) falls: ρ = −1 -> 2;

@@ -1,6 +1,7 @@
 # CIRKD (Yang et al., CVPR 2022) at CIRKD's Cityscapes protocol: DeepLabV3-R101 -> DeepLabV3-R18,
 # 512x1024 crops, 40k iterations, 8 GPUs x 2 images, SGD lr 0.02, momentum 0.9, weight decay 1e-4, poly 0.9.
-# Published (CIRKD README, val mIoU): student 74.21 -> 76.38 with CIRKD's 78.07 teacher (docs/methods/cirkd.md).
+# Published (CIRKD README, val mIoU): student 74.21 -> 76.38 with CIRKD's 78.07 teacher
+# (docs/methods/cirkd.md).
 #   bash tools/dist_train.sh distillation_configs/cirkd/cirkd_deeplabv3-r101_deeplabv3-r18_40k_cityscapes.py 8
 _base_ = ['../../configs/cityscapes/deeplabv3_r18-d8_cityscapes-512x1024.py']
 custom_imports = dict(imports=['mmseg_kd'], allow_failed_imports=False)

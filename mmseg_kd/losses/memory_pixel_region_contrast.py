@@ -4,8 +4,8 @@
 Inputs: student features f_s (B, C_s, h, w), teacher features f_t (B, C_t, h, w), labels (B, H, W)
 nearest-resized to (h, w); K classes, ignore label ι.
 
-    u = L2norm_C(g(f_s))  (B, C_t, h, w)     g: 1×1 conv (C_s→C_t, no bias) → BN → ReLU → 1×1 conv (C_t→C_t,
-                                             no bias), trainable, part of this module
+    u = L2norm_C(g(f_s))  (B, C_t, h, w)     g: 1×1 conv (C_s→C_t, no bias) → BN → ReLU →
+                                             1×1 conv (C_t→C_t, no bias), trainable, part of this module
     v = L2norm_C(f_t)     (B, C_t, h, w)     (no projection)
     anchors: the N_a pixels whose label ≠ ι; U, V ∈ R^{N_a × C_t}
 
@@ -15,8 +15,8 @@ Every training step, BEFORE the loss, teacher embeddings of the batches of ALL p
     region entry for each (image, present class k) = L2norm(mean of v over the image's class-k pixels),
     pixel entries for each (image, present class k) = v at min(n_k, 16) randomly chosen class-k pixels.
 Contrast sets: one random set of S_p = ⌊P/K⌋ + 1 slot indices (P = ``pixel_contrast_size``, 4096), the
-SAME slots for every class ⇒ X_p = Q_p[:, slots] ∈ R^{K·S_p × C_t}; likewise X_r with ⌊R/K⌋ + 1 slots
-(R = ``region_contrast_size``, 1024).
+SAME slots for every class ⇒ X_p = Q_p[:, slots] ∈ R^{K·S_p × C_t}; likewise X_r with ⌊R/K⌋ + 1
+slots (R = ``region_contrast_size``, 1024).
 
     a_t = V X_pᵀ / τ,  a_s = U X_pᵀ / τ                          (N_a × K·S_p), τ = 0.1
     L_p2p = τ_kd² · (1/N_a) Σ_n KL(softmax(a_t[n] / τ_kd) ‖ softmax(a_s[n] / τ_kd)),   τ_kd = 1
@@ -39,8 +39,9 @@ Implementation choices and deviations from CIRKD's code (SPEC.md §5.5):
   choice differs per process (each chooses among its own pixels), and a resumed run draws exactly what
   the uninterrupted run would have drawn.
 * The queues are buffers of this module (inside SegDistiller's ``distill_losses``): saved in checkpoints
-  and restored on resume. mmengine's DDP wrapper does not broadcast buffers (``broadcast_buffers=False``),
-  which would otherwise overwrite every process's queues with rank 0's (they are identical anyway).
+  and restored on resume. They do not rely on DDP: mmengine's wrapper does not broadcast buffers
+  (``broadcast_buffers=False``); CIRKD wraps its module in DDP, whose default buffer broadcast copies
+  rank 0's queues to every process.
 * Memory: the queues take K·(M_p + M_r)·C_t·4 bytes on every process and in every checkpoint: with
   mmseg's DeepLabV3-R101 teacher (C_t = 512) 19 Cityscapes classes take 856 MB, 150 ADE20K classes
   6.8 GB (CIRKD's 256-channel teacher: half). Lower ``pixel_memory_size`` if that is too much.
@@ -262,8 +263,9 @@ class MemoryPixelRegionContrast(DistillLoss):
     def unweighted(self, student: torch.Tensor, teacher: torch.Tensor,
                    gt_labels: Optional[torch.Tensor] = None) -> Dict[str, torch.Tensor]:
         if self.projection is None:
-            raise RuntimeError(f'{type(self).__name__} is not built yet: SegDistiller builds it when it checks '
-                               'shapes; outside a distiller give student_channels and teacher_channels')
+            raise RuntimeError(f'{type(self).__name__} is not built yet: SegDistiller builds it when it '
+                               'checks shapes; outside a distiller give student_channels and '
+                               'teacher_channels')
         if student.shape[-2:] != teacher.shape[-2:]:
             student = F.interpolate(student, size=teacher.shape[-2:], mode='bilinear', align_corners=False)
         labels = self._checked_labels(gt_labels, teacher.shape[-2:])
@@ -291,8 +293,8 @@ class MemoryPixelRegionContrast(DistillLoss):
 
     def forward(self, student: torch.Tensor, teacher: torch.Tensor,
                 gt_labels: Optional[torch.Tensor] = None) -> Dict[str, torch.Tensor]:
-        """``{'pixel': λ·w_p·L_p2p, 'region': λ·w_r·L_p2r}``. The queues are updated in training mode, also
-        while the scheduled weight λ is 0 (so they are full when the loss starts to count)."""
+        """``{'pixel': λ·w_p·L_p2p, 'region': λ·w_r·L_p2r}``. The queues are updated in training mode,
+        also while the scheduled weight λ is 0 (so they are full when the loss starts to count)."""
         weight = self.current_weight()
         terms = self.unweighted(student, teacher.detach(), gt_labels=gt_labels)
         return {term: weight * self.term_weights[term] * value for term, value in terms.items()}
