@@ -56,7 +56,8 @@ class SegDistiller(BaseSegmentor):
             ``autocast_dtype`` (``'bfloat16'``/``'float16'``: run the teacher under autocast; losses still
             compute in float32) and ``channels_last`` (teacher weights and inputs in channels-last memory format).
         distill_losses: ``{name: dict(type=..., student=TAP, teacher=TAP, loss_weight=..., ...)}``. Names
-            start with ``loss_``; each is logged as ``distill.<name>``. A TAP is a module path of
+            start with ``loss_``; each is logged as ``distill.<name>`` (a loss returning a dict of terms,
+            e.g. CIRKD's memory contrast, as ``distill.<name>_<term>``). A TAP is a module path of
             ``named_modules()`` or ``dict(module=path, record='output'|'input')``.
         data_preprocessor: defaults to the student's; the teacher receives the same preprocessed batch.
         tap_check_input_size: (H, W) of the dry forward pass that checks taps and shapes at build time.
@@ -226,7 +227,11 @@ class SegDistiller(BaseSegmentor):
             student_tensor = self.student_recorder.get(student_tap)
             teacher_tensor = self.teacher_recorder.get(teacher_tap)
             extra = {'gt_labels': gt_labels} if loss.uses_labels else {}
-            losses[f'distill.{name}'] = loss(student_tensor, teacher_tensor, **extra)
+            value = loss(student_tensor, teacher_tensor, **extra)
+            if isinstance(value, dict):  # a loss of several terms: one log key per term
+                losses.update({f'distill.{name}_{term}': term_value for term, term_value in value.items()})
+            else:
+                losses[f'distill.{name}'] = value
         self.student_recorder.clear()
         self.teacher_recorder.clear()
         return losses

@@ -1,0 +1,6 @@
+# CIRKD at CIRKD's Pascal VOC protocol: DeepLabV3-R101 -> PSPNet-R18 (same losses, weights and schedule as
+# the DeepLabV3-R18 VOC config). Published (CIRKD README, val mIoU): student 73.33 -> 74.78.
+_base_ = ['./cirkd_deeplabv3-r101_deeplabv3-r18_40k_voc12aug.py']
+
+model = dict(student=dict(
+    cfg_path='{{fileDirname}}/../../configs/voc12aug/pspnet_r18-d8_voc12aug-512x512.py'))
