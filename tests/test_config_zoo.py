@@ -1,7 +1,8 @@
 """Every config in the repository builds, resolves its taps and runs one loss-mode forward at 64x64.
 
 Distillation configs are built with a random teacher (``teacher.checkpoint=None``); SyncBN is reverted to BN so
-the training-mode forward runs on the CPU. Schedule fragments (no ``model``) must at least parse.
+the training-mode forward runs on the CPU; memory-bank losses get small queues (CIRKD's ADE20K queues alone take
+6.8 GB). Schedule fragments (no ``model``) must at least parse.
 """
 import warnings
 from pathlib import Path
@@ -59,6 +60,10 @@ def test_config_builds_and_runs_a_loss_forward(path):
     distiller = cfg.model.type == 'SegDistiller'
     if distiller:
         cfg.model.teacher.checkpoint = None
+        for loss in cfg.model.distill_losses.values():
+            if loss.type == 'MemoryPixelRegionContrast':
+                loss.update(pixel_memory_size=64, region_memory_size=16, pixel_contrast_size=64,
+                            region_contrast_size=16)
     torch.manual_seed(0)
     with warnings.catch_warnings():
         warnings.filterwarnings('ignore', message='.*RANDOMLY INITIALISED.*')
@@ -69,6 +74,6 @@ def test_config_builds_and_runs_a_loss_forward(path):
     loss_terms = {key: value for key, value in losses.items() if 'loss' in key}
     assert loss_terms and all(torch.isfinite(value).all() for value in loss_terms.values()), loss_terms
     if distiller:
-        expected = {f'distill.{name}' for name in cfg.model.distill_losses}
-        assert expected <= set(losses), (expected, set(losses))
+        for name in cfg.model.distill_losses:  # a loss of several terms logs distill.<name>_<term>
+            assert any(key == f'distill.{name}' or key.startswith(f'distill.{name}_') for key in losses), name
         assert not any(p.requires_grad for p in model.teacher.parameters())

@@ -49,3 +49,26 @@ def test_loss_weight_follows_the_message_hub_iteration():
 def test_unknown_schedule_lists_the_registered_ones():
     with pytest.raises(KeyError, match="unknown weight_schedule type 'LinearWarmup'.*LinearWarmupDecay"):
         build_weight_schedule(dict(type='LinearWarmup'))
+
+
+def test_a_zero_weight_keeps_the_loss_parameters_in_the_graph():
+    """DDP without find_unused_parameters needs a gradient for every parameter, also while a schedule is at 0."""
+    from torch import nn
+
+    from mmseg_kd.losses import DistillLoss
+
+    class WithParameters(DistillLoss):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.scale = nn.Parameter(torch.ones(1))
+
+        def unweighted(self, student, teacher):
+            return ((self.scale * student - teacher) ** 2).mean()
+
+    loss = WithParameters(weight_schedule=dict(type='LinearWarmupDecay', warmup_iters=10))
+    MessageHub.get_current_instance().update_info('iter', 0)
+    student = torch.randn(2, 3, requires_grad=True)
+    value = loss(student, torch.randn(2, 3))
+    value.backward()
+    assert value.item() == 0.0
+    assert loss.scale.grad is not None and student.grad is not None

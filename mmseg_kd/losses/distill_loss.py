@@ -43,8 +43,8 @@ class DistillLoss(nn.Module):
     def forward(self, student: torch.Tensor, teacher: torch.Tensor, **kwargs) -> torch.Tensor:
         """The weighted loss, a scalar. The teacher tensor is treated as a constant."""
         weight = self.current_weight()
-        if weight == 0:
-            return student.sum() * 0.0
+        if weight == 0:  # skip the work, but keep the student and the loss's own parameters in the graph (DDP)
+            return sum((p.sum() for p in self.parameters()), student.sum()) * 0.0
         return weight * self.unweighted(student, teacher.detach(), **kwargs)
 
 

@@ -3,7 +3,7 @@
     python tools/analysis/benchmark.py CONFIG [--batch-size 2] [--input-size 512 1024] [--iters 20] [--warmup 5]
                                               [--device cuda] [--teacher-dtype bfloat16] [--out result.json]
 
-On the current device, after warm-up, it times (median of ``--iters``) three steps on the same synthetic batch:
+On the current device, after warm-up, it times (median of ``--iters`` rounds, the steps alternating within each round) three steps on the same synthetic batch:
 
 * ``student``: the student's training step alone (loss, backward, optimizer step);
 * ``teacher``: the distiller's teacher forward alone (no_grad, only the parts its taps need);
@@ -103,17 +103,21 @@ def synchronize(device):
         torch.cuda.synchronize()
 
 
-def time_step(step, iters: int, warmup: int, device) -> float:
+def time_steps(steps: dict, iters: int, warmup: int, device) -> dict:
+    """Median seconds of each step. The steps alternate within every round, so a load spike on a shared machine
+    slows all of them alike instead of one block of measurements."""
     for _ in range(warmup):
-        step()
-    times = []
+        for step in steps.values():
+            step()
+    times = {name: [] for name in steps}
     for _ in range(iters):
-        synchronize(device)
-        start = time.perf_counter()
-        step()
-        synchronize(device)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for name, step in steps.items():
+            synchronize(device)
+            start = time.perf_counter()
+            step()
+            synchronize(device)
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def _proc_status_mb(key: str) -> float:
@@ -156,9 +160,8 @@ def main(argv=None):
     inputs, samples = synthetic_batch(distiller, args.batch_size, size, args.device)
     steps = step_functions(distiller, inputs, samples)
 
-    seconds, memory = {}, {}
+    seconds, memory = time_steps(steps, args.iters, args.warmup, args.device), {}
     for name in STEPS:
-        seconds[name] = time_step(steps[name], args.iters, args.warmup, args.device)
         with PeakMemory(args.device) as peak:
             steps[name]()
         memory[name] = peak.megabytes

@@ -1,0 +1,70 @@
+"""Performance guarantees: the distillation step costs little more than a student step plus a teacher forward;
+mixed precision keeps the losses in float32."""
+import json
+import subprocess
+
+import pytest
+import torch
+from mmseg.registry import MODELS
+
+from conftest import CWD_DISTILL_CFG, PYTHON, REPO, STUDENT_CFG
+from test_seg_distiller import batch, distiller_cfg
+
+LOGITS = 'decode_head.conv_seg'
+LOSSES = dict(
+    loss_kd=dict(type='KLDivergence', tau=1.0, ignore_index=255, student=LOGITS, teacher=LOGITS),
+    loss_cwd=dict(type='ChannelWiseDivergence', tau=4.0, loss_weight=3.0, student=LOGITS, teacher=LOGITS),
+    loss_cgd=dict(type='ChannelGroupDivergence', tau=2.0, group_size=5, loss_weight=0.75, student=LOGITS,
+                  teacher=LOGITS))
+
+
+def test_cwd_overhead_ratio_on_cpu_stays_below_1_15(tmp_path):
+    """tools/analysis/benchmark.py on the CWD config (PSPNet-R101 -> PSPNet-R18), median of 7 alternating rounds."""
+    out = tmp_path / 'benchmark.json'
+    subprocess.run([PYTHON, 'tools/analysis/benchmark.py', str(CWD_DISTILL_CFG), '--input-size', '128', '256',
+                    '--iters', '7', '--warmup', '2', '--device', 'cpu', '--out', str(out)],
+                   cwd=REPO, check=True, capture_output=True, timeout=1200)
+    result = json.loads(out.read_text())
+    assert set(result['seconds']) == {'student', 'teacher', 'distill'}
+    assert all(value > 0 for value in result['peak_memory_mb'].values())
+    assert result['overhead_ratio'] <= 1.15, result
+
+
+@pytest.mark.parametrize('name', sorted(LOSSES))
+def test_losses_stay_float32_under_bfloat16_autocast(r18_checkpoint, name):
+    distiller = MODELS.build(distiller_cfg(r18_checkpoint, losses={name: LOSSES[name]}))
+    distiller.train()
+    inputs, samples = batch()
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        losses = distiller.loss(inputs, samples)
+    value = losses[f'distill.{name}']
+    assert value.dtype == torch.float32 and torch.isfinite(value)
+    value.backward()
+    assert distiller.student.decode_head.conv_seg.weight.grad is not None
+
+
+def test_bfloat16_teacher_changes_the_losses_little(r18_checkpoint):
+    """The teacher under bf16 autocast (teacher.autocast_dtype) records bf16 maps; the student's total loss moves by
+    less than 1e-2 relative, and each distillation term by less than 1e-3 absolute."""
+    results = {}
+    for dtype in (None, 'bfloat16'):
+        cfg = distiller_cfg(r18_checkpoint, losses=LOSSES)
+        cfg['teacher']['autocast_dtype'] = dtype
+        distiller = MODELS.build(cfg)
+        distiller.eval()
+        results[dtype] = distiller.loss(*batch(seed=3))
+        recorded = distiller.teacher_recorder
+        distiller.teacher_forward(batch(seed=3)[0])
+        assert recorded.get(recorded.taps[0]).dtype == (torch.bfloat16 if dtype else torch.float32)
+    totals = {dtype: sum(v.item() for k, v in losses.items() if 'loss' in k) for dtype, losses in results.items()}
+    assert totals['bfloat16'] == pytest.approx(totals[None], rel=1e-2)
+    for name in LOSSES:
+        key = f'distill.{name}'
+        assert results['bfloat16'][key].item() == pytest.approx(results[None][key].item(), abs=1e-3), key
+
+
+def test_unknown_teacher_dtype_is_refused(r18_checkpoint):
+    cfg = distiller_cfg(r18_checkpoint)
+    cfg['teacher']['autocast_dtype'] = 'fp8'
+    with pytest.raises(ValueError, match="teacher.autocast_dtype must be one of.*'bfloat16'"):
+        MODELS.build(cfg)
