@@ -1,7 +1,9 @@
 from mmseg_kd.engine.loss_weight_schedules import (ConstantWeight, LinearWarmupDecay,
+                                                   RemainingTraining, TrainingProgress,
                                                    build_weight_schedule, current_train_iteration)
 from mmseg_kd.engine.safe_checkpoint import allow_mmengine_checkpoint_types
 from mmseg_kd.engine.weights_only_checkpoint_hook import WeightsOnlyCheckpointHook
 
-__all__ = ['ConstantWeight', 'LinearWarmupDecay', 'allow_mmengine_checkpoint_types',
+__all__ = ['ConstantWeight', 'LinearWarmupDecay', 'RemainingTraining', 'TrainingProgress',
+           'allow_mmengine_checkpoint_types',
            'WeightsOnlyCheckpointHook', 'build_weight_schedule', 'current_train_iteration']
