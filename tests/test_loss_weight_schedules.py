@@ -1,10 +1,12 @@
 """Loss-weight schedules, and losses following the runner's iteration from the MessageHub."""
+import uuid
+
 import pytest
 import torch
 from mmengine.logging import MessageHub
 
-from mmseg_kd.engine import LinearWarmupDecay, build_weight_schedule
-from mmseg_kd.losses import ChannelGroupDivergence
+from mmseg_kd.engine import LinearWarmupDecay, RemainingTraining, TrainingProgress, build_weight_schedule
+from mmseg_kd.losses import ChannelGroupDivergence, InterClassSimilarityDistillation, KLDivergence
 
 
 def test_linear_warmup_decay_values():
@@ -72,3 +74,63 @@ def test_a_zero_weight_keeps_the_loss_parameters_in_the_graph():
     value.backward()
     assert value.item() == 0.0
     assert loss.scale.grad is not None and student.grad is not None
+
+
+# ------------------------------------------------------------------------- AICSD's adaptive loss weighting
+@pytest.fixture
+def fresh_message_hub():
+    """A new message hub (the current instance) for the test; a new empty one is current afterwards."""
+    yield new_message_hub()
+    new_message_hub()
+
+
+def new_message_hub():
+    return MessageHub.get_instance(f'schedule_test_{uuid.uuid4().hex}')  # the latest created is current
+
+
+def test_training_progress_and_remaining_training_values(fresh_message_hub):
+    fresh_message_hub.update_info('max_iters', 1000)
+    alpha, one_minus_alpha = TrainingProgress(), RemainingTraining()
+    for iteration, expected in ((0, 0.0), (1, 0.001), (250, 0.25), (999, 0.999), (1000, 1.0), (5000, 1.0)):
+        assert alpha(iteration) == pytest.approx(expected), iteration
+        assert one_minus_alpha(iteration) == pytest.approx(1 - expected), iteration
+    assert TrainingProgress(max_iters=500)(250) == 0.5  # an explicit length wins over the hub's
+
+
+def test_training_progress_staircase_over_epochs(fresh_message_hub):
+    # AICSD: alpha = e / 120 for epoch e; 120 epochs of 244 iterations = 29,280 iterations
+    fresh_message_hub.update_info('max_iters', 29280)
+    alpha = TrainingProgress(num_steps=120)
+    expected = {0: 0.0, 243: 0.0, 244: 1 / 120, 2440: 10 / 120, 29279: 119 / 120}
+    for iteration, value in expected.items():
+        assert alpha(iteration) == pytest.approx(value), iteration
+    assert RemainingTraining(num_steps=120)(2440) == pytest.approx(110 / 120)
+
+
+def test_training_progress_outside_a_run_is_zero(fresh_message_hub):
+    assert fresh_message_hub.get_info('max_iters') is None
+    assert TrainingProgress()(100) == 0.0 and RemainingTraining()(100) == 1.0
+
+
+@pytest.mark.parametrize('kwargs', [dict(max_iters=0), dict(num_steps=0)])
+def test_invalid_training_progress_is_refused(kwargs):
+    with pytest.raises(ValueError, match='TrainingProgress'):
+        TrainingProgress(**kwargs)
+
+
+def test_alw_weights_continue_after_a_resume(fresh_message_hub):
+    """A resumed run restores the message hub (iteration and run length): the weights continue."""
+    icsd = InterClassSimilarityDistillation(loss_weight=9500., weight_schedule=dict(type='TrainingProgress'))
+    kd = KLDivergence(loss_weight=2.0, weight_schedule=dict(type='RemainingTraining'))
+    fresh_message_hub.update_info('max_iters', 400)
+    fresh_message_hub.update_info('iter', 300)
+    before = (icsd.current_weight(), kd.current_weight())
+    assert before == pytest.approx((9500. * 0.75, 2.0 * 0.25))
+
+    saved = fresh_message_hub.state_dict()  # what a checkpoint stores as 'message_hub'
+    resumed = new_message_hub()  # the resumed run's hub, now the current instance
+    assert resumed.get_info('iter') is None
+    resumed.load_state_dict(saved)
+    assert (icsd.current_weight(), kd.current_weight()) == pytest.approx(before)
+    resumed.update_info('iter', 350)  # the runner's next iterations
+    assert (icsd.current_weight(), kd.current_weight()) == pytest.approx((9500. * 0.875, 2.0 * 0.125))

@@ -83,3 +83,91 @@ def test_module_run_twice_is_reported():
         net(torch.randn(1, 2, 2, 2))
     with pytest.raises(RuntimeError, match='ran 2 times'):
         recorder.get(Tap('conv'))
+
+
+# ------------------------------------------------------------------------- pre-activation of ResNet stages
+def mmseg_resnet(depth):
+    from mmseg.models.backbones import ResNet
+    torch.manual_seed(0)
+    net = ResNet(depth=depth, num_stages=2, out_indices=(0, 1), strides=(1, 2), dilations=(1, 1))
+    net.eval()  # mmseg's ResNet.train() returns None
+    for module in net.modules():  # non-trivial BN statistics and affine parameters
+        if isinstance(module, nn.BatchNorm2d):
+            module.running_mean.uniform_(-0.5, 0.5)
+            module.running_var.uniform_(0.5, 2.0)
+            module.bias.data.uniform_(-1.0, 1.0)
+    return net
+
+
+def manual_pre_activation(block, x):
+    """The last block's residual sum before its final ReLU, computed step by step."""
+    identity = x if block.downsample is None else block.downsample(x)
+    if hasattr(block, 'conv3'):  # Bottleneck
+        out = torch.relu(block.norm1(block.conv1(x)))
+        out = torch.relu(block.norm2(block.conv2(out)))
+        return block.norm3(block.conv3(out)) + identity
+    out = torch.relu(block.norm1(block.conv1(x)))
+    return block.norm2(block.conv2(out)) + identity
+
+
+@pytest.mark.parametrize('depth', [18, 50])  # BasicBlock (relu called 2x per block), Bottleneck (3x)
+def test_pre_activation_tap_of_a_real_resnet_stage(depth):
+    net = mmseg_resnet(depth)
+    x = torch.randn(2, 3, 32, 32)
+    with torch.no_grad():
+        stem = net.maxpool(net.stem(x) if net.deep_stem else net.relu(net.norm1(net.conv1(x))))
+        stage1 = net.layer1(stem)
+        before_last = nn.Sequential(*list(net.layer2)[:-1])(stage1)
+        expected = manual_pre_activation(net.layer2[-1], before_last)
+    assert (expected < 0).any()  # the block output before its final ReLU has negative values
+    stage_tap, block_tap = Tap('layer2', 'pre_activation'), Tap('layer1.0', 'pre_activation')
+    recorder = TapRecorder(net, [stage_tap, block_tap], 'teacher')
+    for _ in range(2):  # the first forward learns the relu's call count, the second uses it
+        with torch.no_grad(), recorder.recording():
+            outputs = net(x)
+        assert torch.allclose(recorder.get(stage_tap), expected, atol=1e-5)
+        assert torch.equal(torch.relu(recorder.get(stage_tap)), outputs[1])
+        assert torch.allclose(recorder.get(block_tap), manual_pre_activation(net.layer1[0], stem), atol=1e-5)
+    expected_calls = 3 if depth == 50 else 2
+    assert recorder._relu_calls == {stage_tap: expected_calls, block_tap: expected_calls}
+
+
+def test_pre_activation_tap_in_training_mode_keeps_gradients():
+    net = mmseg_resnet(18)
+    net.train()
+    tap = Tap('layer2', 'pre_activation')
+    recorder = TapRecorder(net, [tap], 'student')
+    x = torch.randn(2, 3, 32, 32)
+    for _ in range(2):
+        with recorder.recording():
+            outputs = net(x)
+    recorded = recorder.get(tap)
+    assert torch.equal(torch.relu(recorded), outputs[1]) and (recorded < 0).any()
+    recorded.sum().backward()
+    assert net.layer2[-1].conv2.weight.grad.abs().sum() > 0
+
+
+def test_pre_activation_needs_a_block_with_a_final_relu():
+    net = mmseg_resnet(18)
+    with pytest.raises(ValueError, match=r"not a residual block.*'block\.bn'"):
+        TapRecorder(TwoBlocks(), [Tap('block', 'pre_activation')], 'student')
+    with pytest.raises(ValueError, match='not a residual block'):
+        TapRecorder(net, [Tap('layer1.0.conv1', 'pre_activation')], 'student')
+
+
+class ReluNotLast(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.relu = nn.ReLU(inplace=True)
+        self.conv = nn.Conv2d(2, 2, 1)
+
+    def forward(self, x):
+        return self.conv(self.relu(x))
+
+
+def test_pre_activation_checks_that_the_relu_made_the_output():
+    net = nn.Sequential(ReluNotLast())
+    recorder = TapRecorder(net, [Tap('0', 'pre_activation')], 'student')
+    with pytest.raises(ValueError, match='output is not its `relu` applied'):
+        with recorder.recording():
+            net(torch.randn(1, 2, 2, 2))

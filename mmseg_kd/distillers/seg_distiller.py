@@ -4,13 +4,20 @@ Training step (``mode='loss'``)::
 
     batch ── data_preprocessor (the student's) ──► inputs
        ├─► teacher: backbone (+neck) and only the heads that hold a tap, eval, no_grad
-       └─► student.loss(): the student's own losses (decode.loss_ce, aux.loss_ce, ...)
-    tensors recorded at the taps ──► distill_losses (each weighted, optionally scheduled)
+       └─► student.loss(): the student's own losses (decode.loss_ce, aux.loss_ce, ...), optionally
+           multiplied by a weight schedule (AICSD's adaptive loss weighting)
+    tensors recorded at the taps ──► (loss.refine_student, connector: student side only)
+                                 ──► distill_losses (each weighted, optionally scheduled)
     losses: {decode.loss_ce, aux.loss_ce, distill.<name>, ...}  (mmengine sums every '*loss*' key)
 
 Prediction and testing run the student alone. The teacher is deliberately not a submodule: it is absent
 from ``state_dict()`` (checkpoints hold the student, connectors and loss buffers), from the optimizer and
-from DDP, and ``train()`` cannot switch it out of eval mode. It still follows ``.to()``/``.cuda()``.
+from DDP, and ``train()`` cannot switch it out of eval mode (except its norm layers, with
+``teacher_bn_train=True``). It still follows ``.to()``/``.cuda()``.
+
+Connectors (``mmseg_kd/distillers/connectors.py``) are built after the build-time dry run, which knows
+the channel counts, into ``self.connectors`` (keyed by loss name): they are part of the distiller's
+state_dict, optimizer and DDP module.
 """
 import contextlib
 import copy
@@ -22,10 +29,12 @@ from mmengine.logging import print_log
 from mmengine.registry import DefaultScope
 from mmseg.models.segmentors.base import BaseSegmentor
 from torch import nn
+from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmseg_kd.distillers.forward_for_taps import forward_for_taps
 from mmseg_kd.distillers.model_config import resolve_model_config
 from mmseg_kd.distillers.taps import Tap, TapRecorder, parse_tap
+from mmseg_kd.engine.loss_weight_schedules import build_weight_schedule, current_train_iteration
 from mmseg_kd.engine.safe_checkpoint import (extract_state_dict, load_checkpoint_file,
                                              load_state_dict_strictly)
 from mmseg_kd.registry import MODELS
@@ -58,9 +67,17 @@ class SegDistiller(BaseSegmentor):
         distill_losses: ``{name: dict(type=..., student=TAP, teacher=TAP, loss_weight=..., ...)}``. Names
             start with ``loss_``; each is logged as ``distill.<name>`` (a loss returning a dict of terms,
             e.g. CIRKD's memory contrast, as ``distill.<name>_<term>``). A TAP is a module path of
-            ``named_modules()`` or ``dict(module=path, record='output'|'input')``.
+            ``named_modules()`` or ``dict(module=path, record='output'|'input'|'pre_activation')``.
+            An entry may carry ``connector=dict(type='ConvBNConnector', ...)``: a trainable adapter
+            applied to the student tensor (``in_channels``/``out_channels`` are filled in).
         data_preprocessor: defaults to the student's; the teacher receives the same preprocessed batch.
         tap_check_input_size: (H, W) of the dry forward pass that checks taps and shapes at build time.
+        teacher_bn_train: run the teacher's batch-norm layers in train mode (batch statistics, running
+            statistics updated) while the student trains; dropout stays off. The Overhaul lineage did
+            this (Overhaul, Table 8); the default keeps the whole teacher in eval mode.
+        student_loss_weight_schedule: optional weight schedule (``mmseg_kd.engine``) that multiplies
+            every loss of the student's own heads (``decode.loss_ce``, ``aux.loss_ce``, ...), e.g.
+            ``dict(type='TrainingProgress')`` for AICSD's adaptive loss weighting α·L_CE.
         init_cfg: mmengine init config of the distiller (rarely needed).
     """
 
@@ -70,12 +87,17 @@ class SegDistiller(BaseSegmentor):
                  distill_losses: Dict[str, dict],
                  data_preprocessor: Optional[dict] = None,
                  tap_check_input_size: Tuple[int, int] = (64, 64),
+                 teacher_bn_train: bool = False,
+                 student_loss_weight_schedule: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
         # Outside mmseg's runner no registry scope is set; the models' parts are mmseg modules.
         scope = None if DefaultScope.get_current_instance() is not None else 'mmseg'
         with DefaultScope.overwrite_default_scope(scope):
             self._build(student, teacher, distill_losses, data_preprocessor, tap_check_input_size,
                         init_cfg)
+        self.teacher_bn_train = teacher_bn_train
+        self.student_loss_weight_schedule = (None if student_loss_weight_schedule is None else
+                                             build_weight_schedule(student_loss_weight_schedule))
 
     def _build(self, student, teacher, distill_losses, data_preprocessor, tap_check_input_size,
                init_cfg):
@@ -101,7 +123,9 @@ class SegDistiller(BaseSegmentor):
         self._teacher_holder = (teacher_model,)
 
         self.distill_losses = nn.ModuleDict()
+        self.connectors = nn.ModuleDict()  # filled by the dry run, which knows the channel counts
         self.loss_taps: Dict[str, Tuple[Tap, Tap]] = {}
+        self._connector_cfgs: Dict[str, dict] = {}
         for name, loss_cfg in distill_losses.items():
             self.distill_losses[name], self.loss_taps[name] = self._build_loss(name, loss_cfg)
         self.student_recorder = TapRecorder(
@@ -146,7 +170,7 @@ class SegDistiller(BaseSegmentor):
                        'teaches the student noise; this is for tests and config checks only.')
             warnings.warn(message, stacklevel=3)
             print_log(message, logger='current', level=30)
-            return  # construction-time random init; init_weights() would fetch pretrained backbones
+            return  # PyTorch's default initialisation: no init_weights (slow, may fetch pretrained weights)
         raw = load_checkpoint_file(checkpoint, what='teacher checkpoint',
                                    allow_unsafe=entry.get('allow_unsafe_checkpoint', False))
         state_dict = extract_state_dict(raw, what=f'teacher checkpoint {checkpoint!r}')
@@ -160,6 +184,12 @@ class SegDistiller(BaseSegmentor):
             raise ValueError(f"distill_losses name {name!r} must start with 'loss_' (mmengine adds only keys "
                              f"containing 'loss' to the total loss), e.g. 'loss_{name}'")
         loss_cfg = copy.deepcopy(dict(loss_cfg))
+        connector_cfg = loss_cfg.pop('connector', None)
+        if connector_cfg is not None:
+            if not isinstance(connector_cfg, dict) or 'type' not in connector_cfg:
+                raise ValueError(f"distill_losses.{name}.connector must be a dict such as "
+                                 f"dict(type='ConvBNConnector'), got {connector_cfg!r}")
+            self._connector_cfgs[name] = dict(connector_cfg)
         try:
             taps = (parse_tap(loss_cfg.pop('student')), parse_tap(loss_cfg.pop('teacher')))
         except KeyError as missing:
@@ -174,9 +204,10 @@ class SegDistiller(BaseSegmentor):
 
     @torch.no_grad()
     def _check_taps_with_dry_run(self, input_size: Tuple[int, int]) -> None:
-        """One eval-mode forward of both networks: record shapes, check every loss, find in-place taps."""
+        """One eval-mode forward of both networks: record the tapped tensors, find in-place taps, prepare
+        each loss, build its connector and check the shapes the loss will compare."""
         dummy = torch.randn(1, 3, *input_size)
-        shapes = {}
+        recorded = {}
         for network, recorder in (('student', self.student_recorder), ('teacher', self.teacher_recorder)):
             model = getattr(self, network)
             was_training = model.training
@@ -184,24 +215,51 @@ class SegDistiller(BaseSegmentor):
             with recorder.recording():
                 forward_for_taps(model, dummy, [tap.module for tap in recorder.taps])
             model.train(was_training)
-            shapes[network] = {tap: tuple(recorder.get(tap).shape) for tap in recorder.taps}
+            recorded[network] = {tap: recorder.get(tap) for tap in recorder.taps}
             recorder.copy_at_record_time(recorder.taps_modified_in_place())
             recorder.clear()
         for name, (student_tap, teacher_tap) in self.loss_taps.items():
-            student_shape, teacher_shape = shapes['student'][student_tap], shapes['teacher'][teacher_tap]
+            student, teacher = recorded['student'][student_tap], recorded['teacher'][teacher_tap]
+            where = (f"distill_losses.{name}: student tap '{student_tap}' gives {tuple(student.shape)} and "
+                     f"teacher tap '{teacher_tap}' gives {tuple(teacher.shape)} (for a "
+                     f'{input_size[0]}x{input_size[1]} input)')
+            loss = self.distill_losses[name]
             try:
-                self.distill_losses[name].check_shapes(student_shape, teacher_shape)
+                loss.prepare(tuple(student.shape), tuple(teacher.shape), self.teacher, teacher_tap)
+                student = self._student_side_in_eval(name, student, teacher)
+                loss.check_shapes(tuple(student.shape), tuple(teacher.shape))
             except ValueError as error:
-                raise ValueError(
-                    f"distill_losses.{name}: student tap '{student_tap}' gives {student_shape} and teacher "
-                    f"tap '{teacher_tap}' gives {teacher_shape} (for a {input_size[0]}x{input_size[1]} "
-                    f'input): {error}') from None
+                raise ValueError(f'{where}: {error}') from None
+
+    def _student_side_in_eval(self, name: str, student: torch.Tensor,
+                              teacher: torch.Tensor) -> torch.Tensor:
+        """Build the connector of loss ``name`` (if any) and return what the loss will see (eval mode)."""
+        loss = self.distill_losses[name]
+        was_training = loss.training
+        loss.eval()
+        student = loss.refine_student(student)
+        loss.train(was_training)
+        if name in self._connector_cfgs:
+            connector_cfg = dict(self._connector_cfgs[name])
+            connector_cfg.setdefault('in_channels', student.shape[1])
+            connector_cfg.setdefault('out_channels', teacher.shape[1])
+            connector = MODELS.build(connector_cfg)
+            self.connectors[name] = connector
+            connector.eval()
+            student = connector(student, teacher.shape[-2:])
+            connector.train(self.training)
+        return student
 
     # ------------------------------------------------------------------ training
     def train(self, mode: bool = True):
-        """Switch the student (and connectors) between train and eval; the teacher stays in eval."""
+        """Switch the student (and connectors) between train and eval; the teacher stays in eval
+        (its norm layers follow ``mode`` when ``teacher_bn_train`` is set)."""
         super().train(mode)
         self.teacher.eval()
+        if mode and getattr(self, 'teacher_bn_train', False):
+            for module in self.teacher.modules():
+                if isinstance(module, _BatchNorm):
+                    module.train()
         return self
 
     @torch.no_grad()
@@ -219,13 +277,19 @@ class SegDistiller(BaseSegmentor):
         self.teacher_forward(inputs)
         with self.student_recorder.recording():
             losses = self.student.loss(inputs, data_samples)
+        if self.student_loss_weight_schedule is not None:
+            factor = self.student_loss_weight_schedule(current_train_iteration())
+            losses = {key: self._scaled(value, factor) if 'loss' in key else value
+                      for key, value in losses.items()}
         gt_labels = None
         if any(loss.uses_labels for loss in self.distill_losses.values()):
             gt_labels = torch.stack([sample.gt_sem_seg.data[0] for sample in data_samples]).long()
         for name, loss in self.distill_losses.items():
             student_tap, teacher_tap = self.loss_taps[name]
-            student_tensor = self.student_recorder.get(student_tap)
+            student_tensor = loss.refine_student(self.student_recorder.get(student_tap))
             teacher_tensor = self.teacher_recorder.get(teacher_tap)
+            if name in self.connectors:
+                student_tensor = self.connectors[name](student_tensor, teacher_tensor.shape[-2:])
             extra = {'gt_labels': gt_labels} if loss.uses_labels else {}
             value = loss(student_tensor, teacher_tensor, **extra)
             if isinstance(value, dict):  # a loss of several terms: one log key per term
@@ -235,6 +299,13 @@ class SegDistiller(BaseSegmentor):
         self.student_recorder.clear()
         self.teacher_recorder.clear()
         return losses
+
+    @staticmethod
+    def _scaled(value, factor: float):
+        """A student loss term (a tensor or a list of tensors) times ``factor``."""
+        if isinstance(value, (list, tuple)):
+            return type(value)(item * factor for item in value)
+        return value * factor
 
     # ------------------------------------------------------------------ inference: the student alone
     def predict(self, inputs: torch.Tensor, data_samples=None):

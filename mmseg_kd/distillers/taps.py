@@ -1,16 +1,24 @@
 """Taps: named places in a network whose tensors the distillation losses compare.
 
-A tap names a module by its path in ``model.named_modules()`` and records either the module's output
-(default) or its first positional input. In a config a tap is a string (the path, recording the output)
-or a dict::
+A tap names a module by its path in ``model.named_modules()`` and records the module's output (default),
+its first positional input, or (for residual blocks) its pre-activation output. In a config a tap is a
+string (the path, recording the output) or a dict::
 
     student='decode_head.conv_seg'                                  # output of the classifier
     student=dict(module='decode_head.conv_seg', record='input')     # the feature fed to the classifier
+    student=dict(module='backbone.layer4', record='pre_activation') # stage output before its last ReLU
 
-Pre-activation values survive in-place activations: when a recorded tensor is later modified in place
-(a BN followed by ``ReLU(inplace=True)`` in mmcv's ``ConvModule``), the recorder keeps a copy taken at
-the tap. Which taps need a copy is found once, when the distiller is built (see
-:meth:`TapRecorder.taps_modified_in_place`), so other taps cost nothing.
+Pre-activation values survive in-place activations:
+
+* Norm-layer taps: when a recorded tensor is later modified in place (a BN followed by
+  ``ReLU(inplace=True)`` in mmcv's ``ConvModule``), the recorder keeps a copy taken at the tap. Which
+  taps need a copy is found once, when the distiller is built (see
+  :meth:`TapRecorder.taps_modified_in_place`), so other taps cost nothing.
+* ``record='pre_activation'`` on a residual block (mmseg ``BasicBlock``/``Bottleneck``) or a stage of
+  them (``ResLayer``, i.e. its last block): these blocks apply ONE shared in-place ``self.relu`` two or
+  three times per forward, the last time to the residual sum. The recorder hooks that ``relu`` and keeps
+  a copy of the input of its last call in the block's forward (found by counting the calls in the
+  build-time dry run, where it also checks that this call produced the block's output).
 """
 import difflib
 from contextlib import contextmanager
@@ -20,7 +28,7 @@ from typing import Dict, Iterable, Set, Union
 import torch
 from torch import nn
 
-RECORD_CHOICES = ('output', 'input')
+RECORD_CHOICES = ('output', 'input', 'pre_activation')
 
 
 class UnknownTapError(ValueError):
@@ -29,12 +37,31 @@ class UnknownTapError(ValueError):
 
 @dataclass(frozen=True)
 class Tap:
-    """A module path and which of its tensors to record (``'output'`` or ``'input'``)."""
+    """A module path and which of its tensors to record (``'output'``, ``'input'`` or
+    ``'pre_activation'``)."""
     module: str
     record: str = 'output'
 
     def __str__(self) -> str:
         return self.module if self.record == 'output' else f'{self.module} ({self.record})'
+
+
+def block_with_final_relu(module: nn.Module, path: str) -> nn.Module:
+    """The residual block whose shared ``relu`` produces ``module``'s output (the module or its last child).
+
+    Raises:
+        ValueError: ``module`` is neither such a block nor a sequence ending in one.
+    """
+    block = module
+    if isinstance(module, nn.Sequential) and len(module) > 0:
+        block = module[-1]
+    if not isinstance(getattr(block, 'relu', None), nn.Module):
+        raise ValueError(
+            f"tap {path!r} (record='pre_activation'): {type(module).__name__} is not a residual block "
+            'whose forward ends with its shared `relu` (mmseg BasicBlock/Bottleneck) nor a stage '
+            "(ResLayer) of them. For an mmcv ConvModule tap its norm layer instead, e.g. "
+            f"'{path}.bn' (the recorder keeps the values from before the in-place activation).")
+    return block
 
 
 def parse_tap(spec: Union[str, dict, Tap]) -> Tap:
@@ -49,8 +76,8 @@ def parse_tap(spec: Union[str, dict, Tap]) -> Tap:
             raise ValueError(f"tap {tap.module!r}: record must be one of {RECORD_CHOICES}, "
                              f'got {tap.record!r}')
         return tap
-    raise ValueError(f"a tap is a module path string or dict(module='path', record='output'|'input'), "
-                     f'got {spec!r}')
+    raise ValueError("a tap is a module path string or dict(module='path', "
+                     f"record='output'|'input'|'pre_activation'), got {spec!r}")
 
 
 def closest_module_paths(model: nn.Module, path: str, count: int = 5) -> list:
@@ -88,9 +115,15 @@ class TapRecorder:
         self._records: Dict[Tap, torch.Tensor] = {}
         self._versions: Dict[Tap, int] = {}
         self._calls: Dict[Tap, int] = {}
+        self._relu_calls: Dict[Tap, int] = {}  # calls of a block's shared relu per forward (dry run)
         self._active = False
-        self._handles = [modules[tap.module].register_forward_hook(self._hook_for(tap))
-                         for tap in self.taps]
+        self._handles = []
+        for tap in self.taps:
+            if tap.record == 'pre_activation':
+                self._handles += self._hook_pre_activation(
+                    tap, block_with_final_relu(modules[tap.module], tap.module))
+            else:
+                self._handles.append(modules[tap.module].register_forward_hook(self._hook_for(tap)))
 
     def _hook_for(self, tap: Tap):
         def record(module, inputs, output):
@@ -105,6 +138,41 @@ class TapRecorder:
             self._versions[tap] = value._version
             self._records[tap] = value.clone() if tap in self._copied else value
         return record
+
+    def _hook_pre_activation(self, tap: Tap, block: nn.Module) -> list:
+        """Hooks that record the input of the last call of ``block.relu`` in each forward of ``block``."""
+        calls_in_block = [0]
+
+        def start(module, inputs):
+            calls_in_block[0] = 0
+
+        def on_relu(module, inputs):
+            if not self._active:
+                return
+            calls_in_block[0] += 1
+            expected = self._relu_calls.get(tap)
+            if expected is None or calls_in_block[0] == expected:  # copy: the relu is in place
+                self._records[tap] = inputs[0].clone()
+
+        def finish(module, inputs, output):
+            if not self._active:
+                return
+            if tap not in self._relu_calls:  # the dry run: learn the count, check the last call
+                self._check_last_relu_made_output(tap, block, output)
+                self._relu_calls[tap] = calls_in_block[0]
+            self._calls[tap] = self._calls.get(tap, 0) + 1
+
+        return [block.register_forward_pre_hook(start), block.relu.register_forward_pre_hook(on_relu),
+                block.register_forward_hook(finish)]
+
+    def _check_last_relu_made_output(self, tap: Tap, block: nn.Module, output) -> None:
+        recorded = self._records.get(tap)
+        if (recorded is None or not isinstance(output, torch.Tensor) or recorded.shape != output.shape
+                or not torch.allclose(block.relu.forward(recorded.clone()), output)):
+            raise ValueError(
+                f"{self.network} tap {tap}: the block's output is not its `relu` applied to the input of "
+                "the relu's last call, so record='pre_activation' cannot recover the pre-activation "
+                f'values of this {type(block).__name__}. Tap a norm layer before the activation instead.')
 
     @contextmanager
     def recording(self):
@@ -132,7 +200,8 @@ class TapRecorder:
     def taps_modified_in_place(self) -> Set[Tap]:
         """Taps whose recorded tensor was modified in place after it was recorded (inplace ReLU)."""
         return {tap for tap, value in self._records.items()
-                if tap not in self._copied and value._version != self._versions[tap]}
+                if tap in self._versions and tap not in self._copied
+                and value._version != self._versions[tap]}
 
     def copy_at_record_time(self, taps: Iterable[Tap]) -> None:
         """Record copies for ``taps`` so later in-place operations cannot change the recorded values."""

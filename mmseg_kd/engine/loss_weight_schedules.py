@@ -1,8 +1,10 @@
 """Loss-weight schedules: a factor in [0, 1] that multiplies a loss's ``loss_weight``.
 
-The factor is a pure function of the training iteration. Losses read the iteration from mmengine's
-``MessageHub`` (``'iter'``, set by the runner's ``RuntimeInfoHook`` before every training iteration and
-restored on resume), so a resumed run continues the schedule where it stopped.
+The factor is a pure function of the training iteration (and, for the training-progress schedules, of
+the run's length). Losses read the iteration from mmengine's ``MessageHub`` (``'iter'``, set by the
+runner's ``RuntimeInfoHook`` before every training iteration and restored on resume), so a resumed run
+continues the schedule where it stopped; the run's length is the hub's ``'max_iters'`` (set by the same
+hook when training starts, also for epoch-based loops).
 
 A schedule is given in a loss's config, e.g. SegDistill's CGD+WS (linear warm-up over the first 2k
 iterations, linear decay to zero between 110k and 120k of 160k)::
@@ -10,6 +12,7 @@ iterations, linear decay to zero between 110k and 120k of 160k)::
     weight_schedule=dict(type='LinearWarmupDecay', warmup_iters=2000,
                          decay_start_iter=110000, decay_end_iter=120000)
 """
+import math
 from typing import Optional
 
 from mmengine.logging import MessageHub
@@ -68,6 +71,59 @@ class LinearWarmupDecay:
         if iteration >= self.decay_end_iter:
             return 0.0
         return (self.decay_end_iter - iteration) / (self.decay_end_iter - self.decay_start_iter)
+
+
+@WEIGHT_SCHEDULES.register_module()
+class TrainingProgress:
+    """α = n / N, the fraction of training done: 0 at the first iteration, rising linearly towards 1.
+
+    AICSD's adaptive loss weighting (ALW) uses α = e / E (epoch e = 0 … E−1 of E):
+    L = α · (L_CE + L_ICSD) + (1 − α) · L_KD. Give ``TrainingProgress`` to the ICSD loss (and, through
+    ``SegDistiller(student_loss_weight_schedule=...)``, to the student's own CE) and
+    :class:`RemainingTraining` (1 − α) to the pixel-wise KD.
+
+    Args:
+        max_iters: N. ``None`` (default) reads ``'max_iters'`` from the message hub (the runner's
+            ``train_cfg``); outside a training run (no ``'max_iters'`` yet) the progress is 0.
+        num_steps: ``None`` for a continuous α = n / N; an integer E for AICSD's staircase over E equal
+            steps ("epochs"), α = ⌊E · n / N⌋ / E, which ends at (E − 1) / E like the reference.
+
+    α is clipped to [0, 1].
+    """
+
+    def __init__(self, max_iters: Optional[int] = None, num_steps: Optional[int] = None):
+        if max_iters is not None and max_iters < 1:
+            raise ValueError(f'{type(self).__name__}: max_iters must be >= 1, got {max_iters}')
+        if num_steps is not None and num_steps < 1:
+            raise ValueError(f'{type(self).__name__}: num_steps must be >= 1, got {num_steps}')
+        self.max_iters = max_iters
+        self.num_steps = num_steps
+
+    def progress(self, iteration: int) -> float:
+        """α at ``iteration``."""
+        total = self.max_iters
+        if total is None:
+            total = MessageHub.get_current_instance().get_info('max_iters')
+        if not total:
+            return 0.0
+        alpha = min(max(iteration / total, 0.0), 1.0)
+        if self.num_steps is not None:
+            alpha = math.floor(alpha * self.num_steps) / self.num_steps
+        return alpha
+
+    def __call__(self, iteration: int) -> float:
+        return self.progress(iteration)
+
+
+@WEIGHT_SCHEDULES.register_module()
+class RemainingTraining(TrainingProgress):
+    """1 − α, the fraction of training left (see :class:`TrainingProgress`; same arguments).
+
+    AICSD's ALW weighs the pixel-wise KD by 1 − α: it fades out while CE and ICSD fade in.
+    """
+
+    def __call__(self, iteration: int) -> float:
+        return 1.0 - self.progress(iteration)
 
 
 def build_weight_schedule(cfg: Optional[dict]):

@@ -3,6 +3,15 @@
 Subclasses implement :meth:`DistillLoss.unweighted` and, where they constrain the tapped shapes,
 :meth:`DistillLoss.check_shapes`. The distiller calls ``check_shapes`` once when it is built (with the
 shapes of a dry forward pass) so that a mismatch fails before training, not after hours of it.
+
+What the distiller does with a loss, in order:
+
+* build time: ``prepare(student_shape, teacher_shape, teacher, teacher_tap)`` with the shapes of the
+  tapped tensors (losses that own shape-dependent modules or read the teacher's weights build them
+  here), then ``check_shapes`` on the shapes the loss will see (after any connector);
+* every step: ``loss(connector(refine_student(student)), teacher, [gt_labels=...])``, where
+  ``refine_student`` is the identity unless the loss owns a trainable student-side transform that
+  comes before the connector (AttnFD's attention refinement).
 """
 from typing import Optional, Sequence
 
@@ -33,6 +42,21 @@ class DistillLoss(nn.Module):
     def current_weight(self) -> float:
         """``loss_weight`` times the schedule's factor at the runner's current iteration."""
         return self.loss_weight * self.weight_schedule(current_train_iteration())
+
+    def prepare(self, student_shape: Sequence[int], teacher_shape: Sequence[int], teacher: nn.Module,
+                teacher_tap) -> None:
+        """Build-time hook, called once after the teacher's weights are loaded (default: nothing).
+
+        Args:
+            student_shape, teacher_shape: shapes of the tapped tensors in the dry run, before any
+                refinement or connector.
+            teacher: the frozen teacher segmentor (with its weights loaded).
+            teacher_tap: the loss's teacher :class:`~mmseg_kd.distillers.taps.Tap`.
+        """
+
+    def refine_student(self, student: torch.Tensor) -> torch.Tensor:
+        """A trainable student-side transform applied before the connector (default: the identity)."""
+        return student
 
     def check_shapes(self, student_shape: Sequence[int], teacher_shape: Sequence[int]) -> None:
         """Raise ``ValueError`` if the loss cannot compare tensors of these shapes (default: any)."""
@@ -73,6 +97,37 @@ class LogitDistillLoss(DistillLoss):
         if student.shape[-2:] == teacher.shape[-2:]:
             return student
         return F.interpolate(student, size=teacher.shape[-2:], mode='bilinear', align_corners=False)
+
+
+class FeatureDistillLoss(DistillLoss):
+    """A loss between feature maps (B, C, H, W) of equal H×W and, if ``needs_equal_channels``, equal C.
+
+    A mismatch is a build-time error that names the connector to add to the loss entry. Subclasses whose
+    formula works for any pair of channel counts (attention maps, similarity matrices) set
+    ``needs_equal_channels = False``.
+    """
+
+    #: Whether the student and teacher maps must have the same number of channels.
+    needs_equal_channels = True
+
+    def check_shapes(self, student_shape, teacher_shape):
+        name = type(self).__name__
+        if len(student_shape) != 4 or len(teacher_shape) != 4:
+            raise ValueError(f'{name} compares (B, C, H, W) feature maps, got student '
+                             f'{tuple(student_shape)} and teacher {tuple(teacher_shape)}')
+        if self.needs_equal_channels and student_shape[1] != teacher_shape[1]:
+            raise ValueError(
+                f'{name} needs the same number of channels, got student {student_shape[1]} and teacher '
+                f'{teacher_shape[1]}. Add a connector to this loss entry: '
+                "connector=dict(type='ConvBNConnector') (1x1 conv + BN) or "
+                "connector=dict(type='ConvConnector') (1x1 conv); add "
+                'resize_to_teacher=True to it if the spatial sizes differ too.')
+        if tuple(student_shape[2:]) != tuple(teacher_shape[2:]):
+            raise ValueError(
+                f'{name} needs the same spatial size, got student {tuple(student_shape[2:])} and teacher '
+                f'{tuple(teacher_shape[2:])}. Tap layers of equal stride, or add a connector that resizes '
+                "the student map: connector=dict(type='ResizeConnector') (or resize_to_teacher=True on a "
+                'ConvConnector/ConvBNConnector).')
 
 
 def labels_at(gt_labels: torch.Tensor, size: Sequence[int]) -> torch.Tensor:
