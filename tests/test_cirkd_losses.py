@@ -143,7 +143,8 @@ def test_mini_batch_relation_resizes_the_student_and_rejects_vectors():
 
 
 MEMORY_SCRIPT = """
-import resource, torch
+import torch
+from mmseg_kd.engine.peak_memory import PeakMemory
 from mmseg_kd.losses.mini_batch_pixel_relation import MiniBatchPixelRelation
 torch.set_num_threads(1)
 generator = torch.Generator().manual_seed(0)
@@ -151,9 +152,9 @@ student = torch.randn(1, 128, 64, 128, generator=generator, requires_grad=True) 
 teacher = torch.randn(1, 512, 64, 128, generator=generator)
 loss = MiniBatchPixelRelation(pool_size=2)
 loss(torch.randn(1, 128, 8, 8, requires_grad=True), torch.randn(1, 512, 8, 8)).backward()  # warm-up
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-loss(student, teacher).backward()
-print('PEAK_GROWTH_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)
+with PeakMemory('cpu') as peak:
+    loss(student, teacher).backward()
+print('PEAK_GROWTH_MB', peak.megabytes)
 """
 
 
@@ -163,7 +164,7 @@ def test_mini_batch_relation_memory_at_512x1024_with_pooling():
     result = subprocess.run([sys.executable, '-c', MEMORY_SCRIPT], capture_output=True, text=True,
                             cwd=REPO, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
-    growth_bytes = int(result.stdout.split('PEAK_GROWTH_KB')[1]) * 1024
+    growth_bytes = float(result.stdout.split('PEAK_GROWTH_MB')[1]) * 2 ** 20
     one_map = 2048 ** 2 * 4
     assert one_map <= growth_bytes <= 8 * one_map, growth_bytes / 2 ** 20
 

@@ -15,8 +15,6 @@ while the step runs, above its resident memory before it, using Linux's resettab
 timings, so the teacher checkpoint is not loaded.
 """
 import argparse
-import ctypes
-import gc
 import json
 import statistics
 import time
@@ -31,6 +29,7 @@ from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
 import mmseg_kd  # noqa: F401
+from mmseg_kd.engine.peak_memory import PeakMemory
 
 STEPS = ('student', 'teacher', 'distill')
 
@@ -118,38 +117,6 @@ def time_steps(steps: dict, iters: int, warmup: int, device) -> dict:
             synchronize(device)
             times[name].append(time.perf_counter() - start)
     return {name: statistics.median(values) for name, values in times.items()}
-
-
-def _proc_status_mb(key: str) -> float:
-    with open('/proc/self/status') as status:
-        for line in status:
-            if line.startswith(key + ':'):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError(f'{key} not in /proc/self/status')
-
-
-class PeakMemory:
-    """Peak memory of the code run inside the context, in MB above the memory in use when it starts."""
-
-    def __init__(self, device):
-        self.cuda = str(device).startswith('cuda')
-        self.megabytes = None
-
-    def __enter__(self):
-        if self.cuda:
-            torch.cuda.reset_peak_memory_stats()
-            self.start = torch.cuda.memory_allocated() / 2**20
-        else:
-            gc.collect()
-            ctypes.CDLL('libc.so.6').malloc_trim(0)  # return cached free memory, so the step cannot reuse it
-            with open('/proc/self/clear_refs', 'w') as clear_refs:
-                clear_refs.write('5')  # reset the peak resident set size to the current one
-            self.start = _proc_status_mb('VmRSS')
-        return self
-
-    def __exit__(self, *exc):
-        peak = torch.cuda.max_memory_allocated() / 2**20 if self.cuda else _proc_status_mb('VmHWM')
-        self.megabytes = peak - self.start
 
 
 def main(argv=None):
