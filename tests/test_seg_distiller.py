@@ -177,3 +177,15 @@ def test_class_count_mismatch_fails_at_build_naming_the_taps():
             MODELS.build(distiller_cfg(None, teacher_options={'model.decode_head.num_classes': 150},
                                        losses=dict(loss_cwd=dict(type='ChannelWiseDivergence',
                                                                  student=LOGITS, teacher=LOGITS))))
+
+
+def test_student_and_teacher_from_mmseg_references():
+    """cfg_path accepts mmseg's own configs by reference (``mmseg::``), as in the README's example."""
+    reference = 'mmseg::pspnet/pspnet_r18-d8_4xb2-80k_cityscapes-512x1024.py'
+    options = {'model.pretrained': None, 'model.data_preprocessor.size': (64, 64)}
+    with pytest.warns(UserWarning, match='RANDOMLY INITIALISED'):
+        model = MODELS.build(dict(
+            type='SegDistiller', student=dict(cfg_path=reference, cfg_options=options),
+            teacher=dict(cfg_path=reference, cfg_options=options, checkpoint=None),
+            distill_losses=dict(loss_kd=dict(type='KLDivergence', student=LOGITS, teacher=LOGITS))))
+    assert model.student.backbone.depth == 18 and model.teacher.backbone.depth == 18

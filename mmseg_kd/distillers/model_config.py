@@ -1,5 +1,6 @@
 """Resolve the ``student=`` / ``teacher=`` entries of a distiller config into mmseg model configs."""
 from mmengine.config import Config, ConfigDict
+from mmengine.hub import get_config
 
 # Keys of a student/teacher entry that are not part of the model config itself.
 ENTRY_KEYS = ('cfg_path', 'cfg_options', 'checkpoint', 'allow_unsafe_checkpoint', 'autocast_dtype',
@@ -21,8 +22,9 @@ def resolve_model_config(entry: dict, role: str) -> ConfigDict:
     if not isinstance(entry, dict):
         raise TypeError(f"{role} must be a dict such as dict(cfg_path='mmseg::...'), got {entry!r}")
     if 'cfg_path' in entry:
+        path = entry['cfg_path']
         try:
-            config = Config.fromfile(entry['cfg_path'])
+            config = get_config(path) if '::' in path else Config.fromfile(path)
         except FileNotFoundError as error:
             raise FileNotFoundError(
                 f"{role}.cfg_path {entry['cfg_path']!r} was not found ({error}). Give a local config file "
