@@ -16,6 +16,7 @@ setup(
         'setuptools>=77,<81',
         'timm',
         'tensorboard',
+        'matplotlib',
     ],
     extras_require={'tests': ['pytest']},
 )

@@ -5,6 +5,17 @@ from mmengine.config import Config, ConfigDict
 ENTRY_KEYS = ('cfg_path', 'cfg_options', 'checkpoint', 'allow_unsafe_checkpoint')
 
 
+def load_config(cfg_path: str) -> Config:
+    """A local config file, or a config of an installed OpenMMLab package (``'mmseg::pspnet/....py'``).
+
+    ``Config.fromfile`` reads only local files; a package reference is resolved the way mmengine resolves
+    it in ``_base_`` (from the package's installed ``.mim/configs``).
+    """
+    if '::' in cfg_path:
+        return Config.fromstring(f'_base_ = [{cfg_path!r}]\n', file_format='.py')
+    return Config.fromfile(cfg_path)
+
+
 def resolve_model_config(entry: dict, role: str) -> ConfigDict:
     """The mmseg model config named by a distiller's ``student``/``teacher`` entry.
 
@@ -21,7 +32,7 @@ def resolve_model_config(entry: dict, role: str) -> ConfigDict:
         raise TypeError(f"{role} must be a dict such as dict(cfg_path='mmseg::...'), got {entry!r}")
     if 'cfg_path' in entry:
         try:
-            config = Config.fromfile(entry['cfg_path'])
+            config = load_config(entry['cfg_path'])
         except FileNotFoundError as error:
             raise FileNotFoundError(
                 f"{role}.cfg_path {entry['cfg_path']!r} was not found ({error}). Give a local config file "
