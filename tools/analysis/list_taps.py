@@ -103,6 +103,32 @@ def preprocessing_problem(model_cfg: dict) -> str:
     return ''
 
 
+def report_check(model_cfg: dict, networks: dict, walks: dict, input_size: tuple) -> int:
+    """Print the check of a distillation config; returns the exit status (1 when there is a problem)."""
+    print(f'\nChecking distill_losses for a {input_size[0]}x{input_size[1]} input:')
+    checks = check_distill_losses(model_cfg.get('distill_losses') or {}, networks, walks, input_size)
+    for check in checks:
+        print('\n'.join(loss_report(check)))
+    problems = sum(len(check.problems) for check in checks)
+    preprocessing = preprocessing_problem(model_cfg)
+    if preprocessing:
+        print(f'  problem: {preprocessing}')
+        problems += 1
+    checkpoint = model_cfg.teacher.get('checkpoint')
+    if checkpoint is None:
+        print("  note: teacher.checkpoint is None; training needs the teacher's trained weights.")
+    elif not osp.isfile(checkpoint):
+        print(f'  note: teacher.checkpoint {checkpoint!r} does not exist yet; training needs it.')
+    if not checks:
+        print('  distill_losses is empty: nothing to distil.')
+        return 1
+    if problems:
+        print(f'\n{problems} problem(s) found: fix them before training.')
+        return 1
+    print(f'\nAll {len(checks)} distillation loss(es) check out.')
+    return 0
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
     cfg = Config.fromfile(args.config)
@@ -126,29 +152,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print('\n'.join(module_table(walks[role], args.filter)))
     if not is_distiller_config(model_cfg):
         return 0
-
-    print(f'\nChecking distill_losses for a {input_size[0]}x{input_size[1]} input:')
-    checks = check_distill_losses(model_cfg.get('distill_losses') or {}, networks, walks, input_size)
-    for check in checks:
-        print('\n'.join(loss_report(check)))
-    problems = sum(not check.ok for check in checks)
-    preprocessing = preprocessing_problem(model_cfg)
-    if preprocessing:
-        print(f'  problem: {preprocessing}')
-        problems += 1
-    checkpoint = model_cfg.teacher.get('checkpoint')
-    if checkpoint is None:
-        print('  note: teacher.checkpoint is None; training needs the teacher\'s trained weights.')
-    elif not osp.isfile(checkpoint):
-        print(f'  note: teacher.checkpoint {checkpoint!r} does not exist yet; training needs it.')
-    if not checks:
-        print('  distill_losses is empty: nothing to distil.')
-        return 1
-    if problems:
-        print(f'\n{problems} problem(s) found: fix them before training.')
-        return 1
-    print(f'\nAll {len(checks)} distillation loss(es) check out.')
-    return 0
+    return report_check(model_cfg, networks, walks, input_size)
 
 
 if __name__ == '__main__':
