@@ -17,6 +17,7 @@ setup(
         'timm',
         'tensorboard',
         'cityscapesscripts',
+        'matplotlib',
     ],
     extras_require={'tests': ['pytest']},
 )

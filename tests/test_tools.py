@@ -125,3 +125,20 @@ def test_dist_test_two_cpu_processes(trained):
     output = run('bash', 'tools/dist_test.sh', trained['config'], trained['work_dir'] / 'iter_4.pth', 2,
                  '--work-dir', trained['work_dir'] / 'dist_test', PORT=free_port())
     assert re.search(r'mIoU: \d+\.\d+', output), output[-3000:]
+
+
+def test_tensorboard_event_file_has_every_loss_lr_and_miou(trained):
+    """The distillation configs log to TensorBoard: every loss term and the learning rate at each logged
+    iteration, and the validation mIoU, the same values as scalars.json."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    first_run = min(trained['work_dir'].glob('*/vis_data')).parent  # later tests resume into the work dir
+    (event_file,) = first_run.glob('vis_data/events.out.tfevents.*')
+    events = EventAccumulator(str(event_file))
+    events.Reload()
+    tags = set(events.Tags()['scalars'])
+    assert set(LOSS_KEYS) | {'loss', 'lr', 'mIoU'} <= tags, tags
+    logged = [json.loads(line) for line in (first_run / 'vis_data' / 'scalars.json').read_text().splitlines()]
+    for key in LOSS_KEYS + ('lr', 'mIoU'):
+        expected = [(r['step'], r[key]) for r in logged if key in r]
+        assert expected, key
+        assert [(e.step, pytest.approx(e.value, rel=1e-5)) for e in events.Scalars(key)] == expected, key

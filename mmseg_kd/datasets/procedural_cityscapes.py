@@ -12,12 +12,12 @@ road, cars on the road, people on the sidewalk and poles. Colours are jittered a
 classes (road and sidewalk are both grey, differing in brightness and texture), and every image has
 sensor noise, so telling classes apart needs context and texture, not a per-pixel colour lookup.
 """
-import os
 import os.path as osp
-from typing import Tuple
+from typing import Iterator, Tuple
 
 import numpy as np
-from PIL import Image
+
+from mmseg_kd.datasets.image_label_writer import ImageLabelPair, write_image_label_pairs
 
 # Cityscapes train ids of the classes that appear in the scenes.
 ROAD, SIDEWALK, BUILDING, POLE, VEGETATION, SKY, PERSON, CAR = 0, 1, 2, 5, 8, 10, 11, 13
@@ -85,9 +85,9 @@ def render_scene(rng: np.random.Generator, height: int, width: int) -> Tuple[np.
     return np.clip(image, 0, 255).astype(np.uint8), label
 
 
-def write_cityscapes_layout(root: str, num_train: int = 8, num_val: int = 4,
-                            size: Tuple[int, int] = (64, 128), seed: int = 0) -> str:
-    """Write ``num_train`` / ``num_val`` scenes of ``size`` = (H, W) under ``root``; returns ``root``."""
+def cityscapes_layout_pairs(root: str, num_train: int, num_val: int, size: Tuple[int, int],
+                            seed: int) -> Iterator[ImageLabelPair]:
+    """Render the scenes one at a time, each with its Cityscapes-layout image and label paths."""
     rng = np.random.default_rng(seed)
     for split, count in (('train', num_train), ('val', num_val)):
         cities = CITIES[split]
@@ -95,9 +95,20 @@ def write_cityscapes_layout(root: str, num_train: int = 8, num_val: int = 4,
             city = cities[index % len(cities)]
             stem = f'{city}_000000_{index:06d}'
             image, label = render_scene(rng, *size)
-            for folder, suffix, array in (('leftImg8bit', '_leftImg8bit.png', image),
-                                          ('gtFine', '_gtFine_labelTrainIds.png', label)):
-                directory = osp.join(root, folder, split, city)
-                os.makedirs(directory, exist_ok=True)
-                Image.fromarray(array).save(osp.join(directory, stem + suffix))
+            yield ImageLabelPair(
+                image_path=osp.join(root, 'leftImg8bit', split, city, stem + '_leftImg8bit.png'), image=image,
+                label_path=osp.join(root, 'gtFine', split, city, stem + '_gtFine_labelTrainIds.png'),
+                label=label)
+
+
+def write_cityscapes_layout(root: str, num_train: int = 8, num_val: int = 4,
+                            size: Tuple[int, int] = (64, 128), seed: int = 0, progress: bool = True) -> str:
+    """Write ``num_train`` / ``num_val`` scenes of ``size`` = (H, W) under ``root``; returns ``root``.
+
+    The same arguments always give the same files. ``progress`` draws a progress bar on stdout.
+    """
+    write_image_label_pairs(
+        cityscapes_layout_pairs(root, num_train, num_val, size, seed), total=num_train + num_val,
+        description=f'writing {num_train} + {num_val} generated street scenes ({size[0]}x{size[1]}) to {root}',
+        progress=progress)
     return root

@@ -1,0 +1,3 @@
+from mmseg_kd.utils.progress import track_progress
+
+__all__ = ['track_progress']

@@ -1,0 +1,159 @@
+"""List the module paths a distillation can tap, with their output shapes, and check a config's taps.
+
+    python tools/analysis/list_taps.py CONFIG [--input-size H W] [--network student|teacher|both]
+                                              [--filter SUBSTRING] [--cfg-options key=value ...]
+
+For a distillation config (``model.type='SegDistiller'``) it lists the student's and the teacher's modules,
+then checks every ``distill_losses`` entry: do its taps exist (else the closest paths), what shapes do
+they record, does the loss accept them, and what the pair needs (a 1x1 conv connector when the channel
+counts differ, resizing when H×W differ). For any other mmseg config it lists that model's modules.
+
+Shapes come from one eval-mode forward pass on a random input of ``--input-size`` (default: the config's
+crop size). Weights do not change shapes, so no checkpoint is read: the teacher checkpoint need not exist
+yet. The exit status is 1 when the check finds a problem, 0 otherwise.
+"""
+import argparse
+import os.path as osp
+import sys
+from typing import List, Optional, Sequence
+
+from mmengine.config import Config, DictAction
+
+import mmseg_kd  # noqa: F401  (registers the distiller and the losses)
+from mmseg_kd.analysis.distiller_networks import build_networks, is_distiller_config, network_configs
+from mmseg_kd.analysis.module_shapes import ModuleShape, module_shapes
+from mmseg_kd.analysis.tap_check import LossCheck, check_distill_losses
+from mmseg_kd.distillers.seg_distiller import SegDistiller
+
+FALLBACK_INPUT_SIZE = (512, 512)
+
+
+def parse_args(argv: Optional[Sequence[str]] = None):
+    parser = argparse.ArgumentParser(description='List tappable module paths with their output shapes and '
+                                                 "check a distillation config's taps")
+    parser.add_argument('config', help='distillation config, or any mmseg config')
+    parser.add_argument('--input-size', nargs=2, type=int, metavar=('H', 'W'),
+                        help="input height and width (default: the config's crop size, "
+                             'data_preprocessor.size, else 512 512)')
+    parser.add_argument('--network', choices=['student', 'teacher', 'both'], default='both',
+                        help='whose modules to list (the check always uses both)')
+    parser.add_argument('--filter', default='', metavar='SUBSTRING',
+                        help='list only module paths containing SUBSTRING (case-insensitive)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config entries, e.g. model.teacher.cfg_path=...')
+    return parser.parse_args(argv)
+
+
+def default_input_size(model_cfg: dict) -> tuple:
+    """The crop size of the (student's) data preprocessor, else :data:`FALLBACK_INPUT_SIZE`."""
+    preprocessor = model_cfg.get('data_preprocessor') or {}
+    if not preprocessor.get('size') and is_distiller_config(model_cfg):
+        preprocessor = network_configs(model_cfg)['student'].get('data_preprocessor') or {}
+    size = preprocessor.get('size')
+    return tuple(size) if size else FALLBACK_INPUT_SIZE
+
+
+def config_source(model_cfg: dict, role: str, config_path: str) -> str:
+    """Where a network's config comes from, as a short path (or ``mmseg::`` reference)."""
+    if role == 'model':
+        return config_path
+    cfg_path = model_cfg[role].get('cfg_path')
+    if cfg_path is None:
+        return 'the inline config'
+    return cfg_path if '::' in cfg_path else osp.relpath(osp.normpath(cfg_path))
+
+
+def module_table(walk: List[ModuleShape], substring: str) -> List[str]:
+    """One line per module whose path contains ``substring``: path, class, output shape (or why not)."""
+    rows = [shape for shape in walk if substring.lower() in shape.path.lower()]
+    if not rows:
+        return [f'  (no module path contains {substring!r})']
+    width = max(len('module path'), *(len(row.path) for row in rows))
+    type_width = max(len('type'), *(len(row.type_name) for row in rows))
+    lines = [f"  {'module path':<{width}}  {'type':<{type_width}}  output"]
+    for row in rows:
+        output = (str(row.output_shape) if row.tappable else
+                  f'{row.output}  [not tappable: {row.why_not_tappable}]')
+        lines.append(f'  {row.path:<{width}}  {row.type_name:<{type_width}}  {output}')
+    return lines
+
+
+def loss_report(check: LossCheck) -> List[str]:
+    """The lines that report one ``distill_losses`` entry."""
+    lines = [f"  {check.name}: {check.loss_type}  {'OK' if check.ok else 'PROBLEM'}"]
+    for role in ('student', 'teacher'):
+        shape = check.shapes.get(role)
+        lines.append(f"    {role}  {check.taps.get(role)}  {shape if shape is not None else '-'}")
+    if check.connected_shape is not None:
+        lines.append(f'    student after the connector  {check.connected_shape}')
+    lines += [f'    problem: {text}' for text in check.problems]
+    lines += [f'    fix: {text}' for text in check.fixes]
+    lines += [f'    note: {text}' for text in check.notes]
+    return lines
+
+
+def preprocessing_problem(model_cfg: dict) -> str:
+    """The distiller's own check that the teacher can take the student's preprocessed batch."""
+    configs = network_configs(model_cfg)
+    ours = model_cfg.get('data_preprocessor') or configs['student'].get('data_preprocessor')
+    try:
+        SegDistiller._check_shared_preprocessing(ours, configs['teacher'].get('data_preprocessor'))
+    except ValueError as error:
+        return str(error)
+    return ''
+
+
+def report_check(model_cfg: dict, networks: dict, walks: dict, input_size: tuple) -> int:
+    """Print the check of a distillation config; returns the exit status (1 when there is a problem)."""
+    print(f'\nChecking distill_losses for a {input_size[0]}x{input_size[1]} input:')
+    checks = check_distill_losses(model_cfg.get('distill_losses') or {}, networks, walks, input_size)
+    for check in checks:
+        print('\n'.join(loss_report(check)))
+    problems = sum(len(check.problems) for check in checks)
+    preprocessing = preprocessing_problem(model_cfg)
+    if preprocessing:
+        print(f'  problem: {preprocessing}')
+        problems += 1
+    checkpoint = model_cfg.teacher.get('checkpoint')
+    if checkpoint is None:
+        print("  note: teacher.checkpoint is None; training needs the teacher's trained weights.")
+    elif not osp.isfile(checkpoint):
+        print(f'  note: teacher.checkpoint {checkpoint!r} does not exist yet; training needs it.')
+    if not checks:
+        print('  distill_losses is empty: nothing to distil.')
+        return 1
+    if problems:
+        print(f'\n{problems} problem(s) found: fix them before training.')
+        return 1
+    print(f'\nAll {len(checks)} distillation loss(es) check out.')
+    return 0
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = parse_args(argv)
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    model_cfg = cfg.model
+    try:
+        input_size = tuple(args.input_size) if args.input_size else default_input_size(model_cfg)
+        networks = build_networks(model_cfg)
+    except (FileNotFoundError, KeyError, ValueError) as error:  # a student/teacher config that cannot be built
+        print(f'list_taps.py: cannot build the networks of {args.config}: {error}', file=sys.stderr)
+        return 1
+    walks = {role: module_shapes(model, input_size) for role, model in networks.items()}
+
+    print(f'Shapes for one {input_size[0]}x{input_size[1]} image (batch 1), from an eval-mode forward pass with '
+          'random weights: shapes do not depend on weights, so no checkpoint is read.')
+    shown = [role for role in networks if args.network in ('both', role) or role == 'model']
+    for role in shown:
+        source = config_source(model_cfg, role, args.config)
+        print(f'\n{role}: {type(networks[role]).__name__} from {source}')
+        print('\n'.join(module_table(walks[role], args.filter)))
+    if not is_distiller_config(model_cfg):
+        return 0
+    return report_check(model_cfg, networks, walks, input_size)
+
+
+if __name__ == '__main__':
+    sys.exit(main())

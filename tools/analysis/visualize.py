@@ -1,0 +1,99 @@
+"""Pictures of what a distillation does: input, ground truth, teacher and student predictions, side by side.
+
+    python tools/analysis/visualize.py CONFIG CHECKPOINT IMAGE [IMAGE ...] [--out-dir DIR] [--gt LABEL ...]
+                                       [--taps] [--similarity] [--cfg-options key=value ...]
+
+CONFIG is the distillation config, CHECKPOINT a checkpoint it trained (or an exported student); the teacher's
+weights come from the config's ``teacher.checkpoint``. One PNG per image, ``DIR/<image name>.png``:
+
+* row 1: the image, its ground truth (found in the config's datasets, or given with ``--gt``, one label
+  file per image), the teacher's and the student's predictions in the dataset's palette;
+* ``--taps``: per distillation loss, the student's and the teacher's tapped maps (mean over channels);
+* ``--similarity``: the teacher's and student's inter-class similarity matrices (AICSD) and their difference.
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+from typing import Optional, Sequence
+
+from mmengine.config import Config, DictAction
+
+import mmseg_kd  # noqa: F401  (registers the distiller and the losses)
+from mmseg_kd.analysis.teacher_student_figure import draw_teacher_student_figure
+from mmseg_kd.analysis.teacher_student_inference import (dataset_meta, find_in_datasets, inference_pipeline,
+                                                         load_distiller, run_teacher_and_student, sample_info)
+from mmseg_kd.utils.progress import track_progress
+
+SIMILARITY_MODULE = 'mmseg_kd.losses.inter_class_similarity'
+
+
+def parse_args(argv: Optional[Sequence[str]] = None):
+    parser = argparse.ArgumentParser(description='Draw teacher and student predictions (and their tapped maps) '
+                                                 'for some images')
+    parser.add_argument('config', help='the distillation config')
+    parser.add_argument('checkpoint', help='a checkpoint of that distillation (or an exported student)')
+    parser.add_argument('images', nargs='+', help='image files')
+    parser.add_argument('--out-dir', help='where the pictures go (default: ./work_dirs/<config name>/pictures)')
+    parser.add_argument('--gt', nargs='+', metavar='LABEL',
+                        help='ground-truth label files, one per image (default: looked up in the datasets)')
+    parser.add_argument('--taps', action='store_true', help="add each distillation loss's tapped maps")
+    parser.add_argument('--similarity', action='store_true',
+                        help='add the inter-class similarity matrices (AICSD) of teacher and student')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config entries, e.g. model.teacher.checkpoint=PATH')
+    args = parser.parse_args(argv)
+    if args.gt and len(args.gt) != len(args.images):
+        parser.error(f'--gt needs one label file per image: {len(args.images)} image(s), '
+                     f'{len(args.gt)} label(s)')
+    for path in args.images + (args.gt or []):
+        if not osp.isfile(path):
+            parser.error(f'{path} does not exist')
+    return args
+
+
+def similarity_function():
+    """``inter_class_similarity_matrix`` of the AICSD loss module, or exit with what is missing."""
+    try:
+        from mmseg_kd.losses.inter_class_similarity import inter_class_similarity_matrix
+    except ImportError as error:
+        sys.exit(f'--similarity needs {SIMILARITY_MODULE} (the AICSD inter-class similarity), which this '
+                 f'installation of mmseg-kd does not have ({error}). Update mmseg-kd, or run without '
+                 '--similarity.')
+    return inter_class_similarity_matrix
+
+
+def main(argv: Optional[Sequence[str]] = None) -> None:
+    args = parse_args(argv)
+    similarity = similarity_function() if args.similarity else None
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    out_dir = args.out_dir or osp.join('work_dirs', osp.splitext(osp.basename(args.config))[0], 'pictures')
+    os.makedirs(out_dir, exist_ok=True)
+
+    distiller = load_distiller(cfg, args.checkpoint)
+    meta = dataset_meta(cfg)
+    in_datasets = {} if args.gt else find_in_datasets(cfg, args.images)
+    gts = args.gt or [None] * len(args.images)
+    pipelines = {with_labels: inference_pipeline(cfg, with_labels) for with_labels in (False, True)}
+    written = []
+    for image, gt in track_progress(list(zip(args.images, gts)), len(args.images),
+                                    f'drawing {len(args.images)} picture(s) into {out_dir}',
+                                    enabled=len(args.images) > 1):
+        info = in_datasets.get(image) or sample_info(image, gt, meta)
+        outputs = run_teacher_and_student(distiller, pipelines['seg_map_path' in info], info)
+        matrices = None
+        if similarity is not None:
+            matrices = (similarity(outputs.teacher_logits[None]), similarity(outputs.student_logits[None]))
+        out_file = osp.join(out_dir, osp.splitext(osp.basename(image))[0] + '.png')
+        draw_teacher_student_figure(outputs, meta['classes'], meta['palette'], out_file, taps=args.taps,
+                                    similarity=matrices)
+        ground_truth = f"ground truth from {info['seg_map_path']}" if 'seg_map_path' in info else 'no ground truth'
+        written.append((out_file, ground_truth))
+    for out_file, note in written:
+        print(f'{out_file}  ({note})')
+
+
+if __name__ == '__main__':
+    main()
