@@ -48,7 +48,7 @@ from image_checks import assert_real_png
 
 DOCS = REPO / 'docs'
 DOC_ORDER = ('getting_started.md', 'writing_a_distillation_config.md', 'adding_a_loss.md', 'datasets.md',
-             'methods.md')
+             'methods.md', 'reliability.md', 'benchmarks.md')
 SANDBOX_COPIES = ('configs', 'distillation_configs', 'tools', 'mmseg_kd')
 SMALL_TRAINING = ['--cfg-options', 'train_cfg.max_iters=1', 'train_cfg.val_interval=1',
                   'default_hooks.checkpoint.interval=1', 'param_scheduler.0.end=1',
@@ -85,16 +85,20 @@ COVERED_ELSEWHERE = (
     Coverage('python tools/train.py configs/demo/pspnet_r101-d8_demo-cityscapes-64x128.py',
              '`make demo` (trains the teacher)',
              ((DEMO, "TEACHER_CFG = 'configs/demo/pspnet_r101-d8_demo-cityscapes-64x128.py'"),
-              (DEMO, "run_tool('tools/train.py', TEACHER_CFG, '--work-dir', osp.join(WORK, 'teacher')"))),
+              (DEMO, "train(TEACHER_CFG, 'teacher', args.teacher_iters)"),
+              (DEMO, "run_tool('tools/train.py', config, '--work-dir', osp.join(WORK, name)"))),
     Coverage('cp work_dirs/demo/teacher/', '`make demo` (copies the teacher checkpoint)',
              ((DEMO, "TEACHER_CKPT = osp.join(WORK, 'teacher_pspnet_r101.pth')"),
               (DEMO, "shutil.copy(osp.join(WORK, 'teacher'"))),
     Coverage('python tools/train.py distillation_configs/cwd/cwd_pspnet-r101_pspnet-r18_demo_cityscapes.py',
              '`make demo` (distils the student)',
              ((DEMO, "DISTILL_CFG = 'distillation_configs/cwd/cwd_pspnet-r101_pspnet-r18_demo_cityscapes.py'"),
-              (DEMO, "run_tool('tools/train.py', DISTILL_CFG, '--work-dir', osp.join(WORK, 'cwd')"))),
+              (DEMO, "('cwd', DISTILL_CFG, [f'model.teacher.checkpoint={TEACHER_CKPT}']"))),
     Coverage('python tools/test.py distillation_configs/cwd/cwd_pspnet-r101_pspnet-r18_demo_cityscapes.py',
-             '`make demo` (evaluates the student)', ((DEMO, "run_tool('tools/test.py', DISTILL_CFG"),)),
+             '`make demo` (evaluates the student)',
+             ((DEMO, "run_tool('tools/test.py', config, checkpoint"), (DEMO, "evaluate(config, checkpoints[name], name)"))),
+    Coverage('python tools/analysis/benchmark.py', 'tests/test_performance.py (runs the benchmark on the CPU)',
+             (('tests/test_performance.py', "'tools/analysis/benchmark.py'"),)),
     Coverage('python tools/analysis/plot_logs.py work_dirs/demo/', "the guide's run of plot_logs.py",
              same_options_as_a_run=True),
     Coverage('python tools/analysis/visualize.py distillation_configs/cwd/cwd_pspnet-r101_pspnet-r18_demo_'

@@ -44,8 +44,8 @@ def test_losses_stay_float32_under_bfloat16_autocast(r18_checkpoint, name):
 
 
 def test_bfloat16_teacher_changes_the_losses_little(r18_checkpoint):
-    """The teacher under bf16 autocast (teacher.autocast_dtype) records bf16 maps; the student's total loss moves by
-    less than 1e-2 relative, and each distillation term by less than 1e-3 absolute."""
+    """The teacher under bf16 autocast (teacher.autocast_dtype) records bf16 maps; the student's total loss, and
+    each distillation term, move by less than 1e-2 of the total loss."""
     results = {}
     for dtype in (None, 'bfloat16'):
         cfg = distiller_cfg(r18_checkpoint, losses=LOSSES)
@@ -60,7 +60,8 @@ def test_bfloat16_teacher_changes_the_losses_little(r18_checkpoint):
     assert totals['bfloat16'] == pytest.approx(totals[None], rel=1e-2)
     for name in LOSSES:
         key = f'distill.{name}'
-        assert results['bfloat16'][key].item() == pytest.approx(results[None][key].item(), abs=1e-3), key
+        assert results['bfloat16'][key].item() == pytest.approx(results[None][key].item(),
+                                                                abs=1e-2 * totals[None]), key
 
 
 def test_unknown_teacher_dtype_is_refused(r18_checkpoint):

@@ -171,3 +171,18 @@ def test_pre_activation_checks_that_the_relu_made_the_output():
     with pytest.raises(ValueError, match='output is not its `relu` applied'):
         with recorder.recording():
             net(torch.randn(1, 2, 2, 2))
+
+
+def test_taps_survive_the_runner_replacing_sync_batchnorm():
+    """mmengine reverts SyncBN to BN (new module objects) on every single-process run; the tap must follow."""
+    from mmengine.model import revert_sync_batchnorm
+
+    net = nn.Sequential(nn.Conv2d(3, 4, 1), nn.SyncBatchNorm(4), nn.ReLU()).eval()
+    tap = Tap('1')
+    recorder = TapRecorder(net, [tap], 'student')
+    assert revert_sync_batchnorm(net) is net  # children are replaced in place, as in the runner
+    assert not isinstance(net[1], nn.SyncBatchNorm)
+    x = torch.randn(2, 3, 4, 4)
+    with recorder.recording():
+        net(x)
+    assert torch.equal(recorder.get(tap), net[1](net[0](x)))

@@ -4,11 +4,13 @@
 2. trains the teacher, PSPNet-R101, with ``tools/train.py`` (once; cached in ``work_dirs/demo``);
 3. trains the student, PSPNet-R18, alone and with distillation, on the same budget and seed;
 4. evaluates all three with ``tools/test.py``, prints one table (mIoU and time), and draws a picture comparing
-   their predictions on validation images (``work_dirs/demo/comparison.png``).
+   their predictions on validation images (``work_dirs/demo/comparison.png``; the distilled student is first
+   exported to a plain mmseg checkpoint with ``tools/export_student.py``).
 
 Everything runs through the same tools a user runs; logs and checkpoints land in ``work_dirs/demo``.
 """
 import argparse
+import glob
 import os
 import os.path as osp
 import re
@@ -21,6 +23,8 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, REPO)
 
 from mmseg_kd.datasets.procedural_cityscapes import write_cityscapes_layout  # noqa: E402
+
+PICTURE_IMAGES = 4  # validation images shown in the comparison picture
 
 DATA_ROOT = 'data/demo_cityscapes'
 WORK = 'work_dirs/demo'
@@ -67,6 +71,29 @@ def evaluate(config: str, checkpoint: str, name: str) -> float:
     return float(found[-1])
 
 
+def draw_comparison(checkpoints: dict, out_file: str) -> None:
+    """Predictions of teacher, student alone and distilled student on validation images, side by side."""
+    import numpy as np
+    from mmengine.registry import init_default_scope
+    from mmseg.apis import inference_model, init_model
+    from PIL import Image
+
+    from mmseg_kd.analysis.prediction_comparison import draw_prediction_comparison
+
+    init_default_scope('mmseg')
+    images = sorted(glob.glob(osp.join(DATA_ROOT, 'leftImg8bit', 'val', '*', '*.png')))[:PICTURE_IMAGES]
+    labels = [p.replace('leftImg8bit', 'gtFine', 1).replace('_leftImg8bit.png', '_gtFine_labelTrainIds.png')
+              for p in images]
+    predictions = {}
+    for title, (config, checkpoint) in checkpoints.items():
+        model = init_model(config, checkpoint, device='cpu')
+        predictions[title] = [inference_model(model, path).pred_sem_seg.data[0].numpy() for path in images]
+    meta = model.dataset_meta
+    draw_prediction_comparison([np.asarray(Image.open(p).convert('RGB')) for p in images],
+                               [np.asarray(Image.open(p)) for p in labels], predictions, meta['classes'],
+                               meta['palette'], out_file)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument('--teacher-iters', type=int, default=200)
@@ -91,7 +118,7 @@ def main():
     checkpoints = {}
     for name, config, options, title in (
             ('student', STUDENT_CFG, [], 'student PSPNet-R18 alone'),
-            ('distilled', DISTILL_CFG, [f'model.teacher.checkpoint={TEACHER_CKPT}'], 'student PSPNet-R18 + CWD')):
+            ('cwd', DISTILL_CFG, [f'model.teacher.checkpoint={TEACHER_CKPT}'], 'student PSPNet-R18 + CWD')):
         seconds = train(config, name, args.student_iters, *options)
         checkpoints[name] = osp.join(WORK, name, f'iter_{args.student_iters}.pth')
         rows.append((title, args.student_iters, f'{seconds:.0f}', evaluate(config, checkpoints[name], name)))
@@ -99,9 +126,16 @@ def main():
     print('\n| model | iterations | train time (s) | val mIoU |\n|---|---|---|---|')
     for title, iters, seconds, miou in rows:
         print(f'| {title} | {iters} | {seconds} | {miou:.2f} |')
+    exported = osp.join(WORK, 'cwd_student.pth')
+    run_tool('tools/export_student.py', DISTILL_CFG, checkpoints['cwd'], exported)
+    picture = osp.join(WORK, 'comparison.png')
+    draw_comparison({'teacher PSPNet-R101': (TEACHER_CFG, TEACHER_CKPT),
+                     'student alone': (STUDENT_CFG, checkpoints['student']),
+                     'student + CWD': (STUDENT_CFG, exported)}, picture)
     gain = rows[2][3] - rows[1][3]
     print(f'\ndistillation changed the student by {gain:+.2f} mIoU at the same budget of {args.student_iters} '
-          f'iterations (the distilled run also pays for the teacher forward). Checkpoints: {WORK}/')
+          f'iterations (the distilled run also pays for the teacher forward).\nPicture of their predictions: '
+          f'{picture}; checkpoints and logs: {WORK}/')
 
 
 if __name__ == '__main__':

@@ -13,6 +13,6 @@ model = dict(
     distill_losses=dict())
 train_dataloader = dict(batch_size=2)
 optim_wrapper = dict(optimizer=dict(lr=0.02, weight_decay=0.0001))
-param_scheduler = [dict(type='PolyLR', eta_min=1e-4, power=0.9, begin=0, end=40000, by_epoch=False)]
+param_scheduler = [dict(type='PolyLR', eta_min=0.0, power=0.9, begin=0, end=40000, by_epoch=False)]
 train_cfg = dict(max_iters=40000, val_interval=4000)
 default_hooks = dict(checkpoint=dict(interval=4000))

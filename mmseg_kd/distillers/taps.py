@@ -117,13 +117,31 @@ class TapRecorder:
         self._calls: Dict[Tap, int] = {}
         self._relu_calls: Dict[Tap, int] = {}  # calls of a block's shared relu per forward (dry run)
         self._active = False
-        self._handles = []
+        self._model = model
+        self._hooked: Dict[Tap, nn.Module] = {}
+        self._handles: Dict[Tap, list] = {}
         for tap in self.taps:
-            if tap.record == 'pre_activation':
-                self._handles += self._hook_pre_activation(
-                    tap, block_with_final_relu(modules[tap.module], tap.module))
-            else:
-                self._handles.append(modules[tap.module].register_forward_hook(self._hook_for(tap)))
+            self._attach(tap, modules[tap.module])
+
+    def _attach(self, tap: Tap, module: nn.Module) -> None:
+        if tap.record == 'pre_activation':
+            handles = self._hook_pre_activation(tap, block_with_final_relu(module, tap.module))
+        else:
+            handles = [module.register_forward_hook(self._hook_for(tap))]
+        self._hooked[tap], self._handles[tap] = module, handles
+
+    def _reattach_replaced_modules(self) -> None:
+        """Hook again the taps whose module was replaced since they were hooked.
+
+        mmengine replaces modules after the model is built (``revert_sync_batchnorm`` on every single-process
+        run, ``convert_sync_batchnorm`` with ``sync_bn``); the hooks of the old module object would never fire.
+        """
+        for tap in self.taps:
+            module = self._model.get_submodule(tap.module)
+            if module is not self._hooked[tap]:
+                for handle in self._handles[tap]:
+                    handle.remove()
+                self._attach(tap, module)
 
     def _hook_for(self, tap: Tap):
         def record(module, inputs, output):
@@ -177,6 +195,7 @@ class TapRecorder:
     @contextmanager
     def recording(self):
         """Record the taps during the forward passes run inside this context (old records dropped)."""
+        self._reattach_replaced_modules()
         self.clear()
         self._active = True
         try:
@@ -215,6 +234,7 @@ class TapRecorder:
 
     def remove(self) -> None:
         """Remove the forward hooks from the network."""
-        for handle in self._handles:
-            handle.remove()
-        self._handles = []
+        for handles in self._handles.values():
+            for handle in handles:
+                handle.remove()
+        self._handles, self._hooked = {}, {}
