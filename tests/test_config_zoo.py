@@ -31,6 +31,12 @@ def test_the_zoo_is_complete():
         assert all(name.endswith(f'_{suffix}.py') for name in names)
 
 
+@pytest.mark.parametrize('path', [c for c in CONFIGS if c.startswith('distillation_configs/')])
+def test_distillation_configs_log_to_tensorboard(path):
+    backends = [backend['type'] for backend in Config.fromfile(REPO / path).visualizer.vis_backends]
+    assert 'TensorboardVisBackend' in backends and 'LocalVisBackend' in backends, backends
+
+
 @pytest.mark.parametrize('path', [c for c in CONFIGS if c not in MODEL_CONFIGS])
 def test_schedule_fragment_parses(path):
     cfg = Config.fromfile(REPO / path)

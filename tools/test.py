@@ -14,7 +14,8 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import mmseg_kd  # noqa: F401
-from mmseg_kd.engine.runner_setup import apply_common_options, check_dataset_paths, start_cpu_process_group
+from mmseg_kd.engine.runner_setup import (apply_common_options, check_dataset_paths, finish_process_group,
+                                          start_cpu_process_group)
 
 
 def parse_args():
@@ -64,6 +65,7 @@ def main():
     start_cpu_process_group(cfg)
     runner = Runner.from_cfg(cfg)
     runner.test()
+    finish_process_group()
 
 
 if __name__ == '__main__':

@@ -11,7 +11,7 @@ from mmengine.runner import Runner
 
 import mmseg_kd  # noqa: F401  (registers the distiller, losses and safe checkpoint types)
 from mmseg_kd.engine.runner_setup import (add_training_hooks, apply_common_options, check_dataset_paths,
-                                          start_cpu_process_group)
+                                          finish_process_group, start_cpu_process_group)
 
 
 def parse_args():
@@ -55,6 +55,7 @@ def main():
     args = parse_args()
     runner = Runner.from_cfg(build_config(args))
     runner.train()
+    finish_process_group()
 
 
 if __name__ == '__main__':

@@ -12,3 +12,7 @@ model = dict(
                  checkpoint='checkpoints/segformer_mit-b3_ade20k-512x512.pth'),
     distill_losses=dict())
 train_dataloader = dict(batch_size=2)
+
+# TensorBoard besides the JSON log: every loss term, the learning rate and mIoU (tensorboard --logdir work_dirs)
+visualizer = dict(type='SegLocalVisualizer', name='visualizer',
+                  vis_backends=[dict(type='LocalVisBackend'), dict(type='TensorboardVisBackend')])

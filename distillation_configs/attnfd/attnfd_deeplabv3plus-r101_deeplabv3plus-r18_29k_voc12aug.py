@@ -45,3 +45,7 @@ optim_wrapper = dict(
         'distill_losses': dict(lr_mult=10.)}))
 param_scheduler = [dict(type='PolyLR', eta_min=0., power=0.9, begin=0, end=29280, by_epoch=False)]
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=29280, val_interval=2440)
+
+# TensorBoard besides the JSON log: every loss term, the learning rate and mIoU (tensorboard --logdir work_dirs)
+visualizer = dict(type='SegLocalVisualizer', name='visualizer',
+                  vis_backends=[dict(type='LocalVisBackend'), dict(type='TensorboardVisBackend')])

@@ -31,3 +31,7 @@ param_scheduler = [dict(type='PolyLR', eta_min=0.0, power=0.9, begin=0, end=4000
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=40000, val_interval=4000)
 # checkpoints hold the memory queues (21 x 22,000 x 512 floats = 946 MB): keep the last two
 default_hooks = dict(checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=4000, max_keep_ckpts=2))
+
+# TensorBoard besides the JSON log: every loss term, the learning rate and mIoU (tensorboard --logdir work_dirs)
+visualizer = dict(type='SegLocalVisualizer', name='visualizer',
+                  vis_backends=[dict(type='LocalVisBackend'), dict(type='TensorboardVisBackend')])

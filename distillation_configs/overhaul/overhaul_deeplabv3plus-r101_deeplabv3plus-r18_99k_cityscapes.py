@@ -55,3 +55,7 @@ optim_wrapper = dict(
         'connectors': dict(lr_mult=10.)}))
 param_scheduler = [dict(type='PolyLR', eta_min=0., power=0.9, begin=0, end=99200, by_epoch=False)]
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=99200, val_interval=4960)
+
+# TensorBoard besides the JSON log: every loss term, the learning rate and mIoU (tensorboard --logdir work_dirs)
+visualizer = dict(type='SegLocalVisualizer', name='visualizer',
+                  vis_backends=[dict(type='LocalVisBackend'), dict(type='TensorboardVisBackend')])

@@ -110,7 +110,7 @@ class SegDistiller(BaseSegmentor):
 
         self.student = MODELS.build(student_cfg)
         teacher_model = MODELS.build(teacher_cfg)
-        self._load_teacher_weights(teacher_model, teacher, teacher_cfg)
+        self._load_teacher_weights(teacher_model, teacher)
         teacher_model.eval()
         teacher_model.requires_grad_(False)
         if teacher.get('autocast_dtype') not in AUTOCAST_DTYPES:
@@ -162,7 +162,7 @@ class SegDistiller(BaseSegmentor):
                     'SegDistiller a data_preprocessor matching the teacher, or use configs that agree.')
 
     @staticmethod
-    def _load_teacher_weights(teacher_model: nn.Module, entry: dict, teacher_cfg) -> None:
+    def _load_teacher_weights(teacher_model: nn.Module, entry: dict) -> None:
         checkpoint = entry.get('checkpoint')
         where = entry.get('cfg_path', 'the inline teacher config')
         if checkpoint is None:

@@ -50,6 +50,17 @@ def start_cpu_process_group(cfg: Config) -> None:
 TRAINING_HOOKS = ('WeightsOnlyCheckpointHook', 'TorchRngCheckpointHook', 'NonFiniteLossHook')
 
 
+def finish_process_group() -> None:
+    """Tear the process group down in step on every rank before the interpreter exits.
+
+    mmengine never destroys it; left to interpreter shutdown, a gloo group whose peer has already closed its
+    connections can abort the process ("terminate called without an active exception") after the work is done.
+    """
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
+
+
 def add_training_hooks(cfg: Config) -> None:
     """Append the hooks of :data:`TRAINING_HOOKS` that the config does not already list."""
     hooks = list(cfg.get('custom_hooks', None) or [])
