@@ -22,11 +22,6 @@ from mmseg_kd.registry import MODELS
 VAL_IMAGE = 'leftImg8bit/val/frankfurt/frankfurt_000000_000001_leftImg8bit.png'
 VAL_LABEL = 'gtFine/val/frankfurt/frankfurt_000000_000001_gtFine_labelTrainIds.png'
 PICTURE = (1200, 200)  # 4 panels of 300 px; a 64x128 image gives rows of 300·64/128 + 50 px
-try:
-    import mmseg_kd.losses.inter_class_similarity  # noqa: F401
-    HAS_SIMILARITY = True
-except ImportError:
-    HAS_SIMILARITY = False
 
 
 def load_tool(name):
@@ -151,15 +146,6 @@ def test_bad_arguments_are_refused_with_the_reason(setting, tmp_path, capsys):
         tool.main([str(STUDENT_CFG), setting['checkpoint'], image, '--out-dir', str(tmp_path)])
 
 
-@pytest.mark.skipif(HAS_SIMILARITY, reason='mmseg_kd.losses.inter_class_similarity is present')
-def test_similarity_without_the_aicsd_module_fails_clearly(setting):
-    with pytest.raises(SystemExit, match='--similarity needs mmseg_kd.losses.inter_class_similarity'):
-        load_tool('visualize').main([setting['config'], setting['checkpoint'], f"{setting['root']}/{VAL_IMAGE}",
-                                     '--similarity'])
-
-
-@pytest.mark.skipif(not HAS_SIMILARITY, reason='mmseg_kd.losses.inter_class_similarity (AICSD) is not in '
-                                               'this checkout yet')
 def test_similarity_adds_the_teacher_and_student_matrices(setting, tmp_path):
     load_tool('visualize').main([setting['config'], setting['checkpoint'], f"{setting['root']}/{VAL_IMAGE}",
                                  '--similarity', '--out-dir', str(tmp_path)])

@@ -14,7 +14,6 @@ weights come from the config's ``teacher.checkpoint``. One PNG per image, ``DIR/
 import argparse
 import os
 import os.path as osp
-import sys
 from typing import Optional, Sequence
 
 from mmengine.config import Config, DictAction
@@ -23,10 +22,8 @@ import mmseg_kd  # noqa: F401  (registers the distiller and the losses)
 from mmseg_kd.analysis.teacher_student_figure import draw_teacher_student_figure
 from mmseg_kd.analysis.teacher_student_inference import (dataset_meta, find_in_datasets, inference_pipeline,
                                                          load_distiller, run_teacher_and_student, sample_info)
+from mmseg_kd.losses.inter_class_similarity import inter_class_similarity_matrix
 from mmseg_kd.utils.progress import track_progress
-
-SIMILARITY_MODULE = 'mmseg_kd.losses.inter_class_similarity'
-
 
 def parse_args(argv: Optional[Sequence[str]] = None):
     parser = argparse.ArgumentParser(description='Draw teacher and student predictions (and their tapped maps) '
@@ -52,20 +49,9 @@ def parse_args(argv: Optional[Sequence[str]] = None):
     return args
 
 
-def similarity_function():
-    """``inter_class_similarity_matrix`` of the AICSD loss module, or exit with what is missing."""
-    try:
-        from mmseg_kd.losses.inter_class_similarity import inter_class_similarity_matrix
-    except ImportError as error:
-        sys.exit(f'--similarity needs {SIMILARITY_MODULE} (the AICSD inter-class similarity), which this '
-                 f'installation of mmseg-kd does not have ({error}). Update mmseg-kd, or run without '
-                 '--similarity.')
-    return inter_class_similarity_matrix
-
-
 def main(argv: Optional[Sequence[str]] = None) -> None:
     args = parse_args(argv)
-    similarity = similarity_function() if args.similarity else None
+    similarity = inter_class_similarity_matrix if args.similarity else None
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
