@@ -60,11 +60,10 @@ def num_classes_of(model) -> int:
     return (head[-1] if isinstance(head, torch.nn.ModuleList) else head).num_classes
 
 
-@pytest.mark.parametrize('path', MODEL_CONFIGS)
-def test_config_builds_and_runs_a_loss_forward(path):
+def build_for_test(path: str):
+    """The config's model as the tests run it: random teacher, BN instead of SyncBN, small memory banks."""
     cfg = Config.fromfile(REPO / path)
-    distiller = cfg.model.type == 'SegDistiller'
-    if distiller:
+    if cfg.model.type == 'SegDistiller':
         cfg.model.teacher.checkpoint = None
         for loss in cfg.model.distill_losses.values():
             if loss.type == 'MemoryPixelRegionContrast':
@@ -74,12 +73,17 @@ def test_config_builds_and_runs_a_loss_forward(path):
     with warnings.catch_warnings():
         warnings.filterwarnings('ignore', message='.*RANDOMLY INITIALISED.*')
         model = revert_sync_batchnorm(MODELS.build(cfg.model))
-    model.train()
+    return cfg, model.train()
+
+
+@pytest.mark.parametrize('path', MODEL_CONFIGS)
+def test_config_builds_and_runs_a_loss_forward(path):
+    cfg, model = build_for_test(path)
     inputs, samples = fake_batch(num_classes_of(model))
     losses = model.loss(inputs, samples)
     loss_terms = {key: value for key, value in losses.items() if 'loss' in key}
     assert loss_terms and all(torch.isfinite(value).all() for value in loss_terms.values()), loss_terms
-    if distiller:
+    if cfg.model.type == 'SegDistiller':
         for name in cfg.model.distill_losses:  # a loss of several terms logs distill.<name>_<term>
             assert any(key == f'distill.{name}' or key.startswith(f'distill.{name}_') for key in losses), name
         assert not any(p.requires_grad for p in model.teacher.parameters())

@@ -69,3 +69,47 @@ def test_unknown_teacher_dtype_is_refused(r18_checkpoint):
     cfg['teacher']['autocast_dtype'] = 'fp8'
     with pytest.raises(ValueError, match="teacher.autocast_dtype must be one of.*'bfloat16'"):
         MODELS.build(cfg)
+
+
+def one_config_per_loss_type() -> dict:
+    """{loss type: the first distillation config that uses it}, so every loss of the repository is covered."""
+    from mmengine.config import Config
+
+    from test_config_zoo import CONFIGS
+    chosen = {}
+    for path in CONFIGS:
+        if path.startswith('distillation_configs/') and '/_base_/' not in path:
+            for loss in Config.fromfile(REPO / path).model.distill_losses.values():
+                chosen.setdefault(loss.type, path)
+    return chosen
+
+
+LOSS_CONFIGS = one_config_per_loss_type()
+
+
+@pytest.mark.parametrize('loss_type', sorted(LOSS_CONFIGS))
+def test_every_loss_trains_under_bfloat16_autocast_in_float32(loss_type):
+    """Mixed-precision student training: under autocast every distillation term comes out float32 and finite and
+    its gradient reaches the student (losses compute softmax, KL and similarities in float32)."""
+    from mmengine.logging import MessageHub
+
+    from test_config_zoo import build_for_test, fake_batch, num_classes_of
+
+    hub = MessageHub.get_current_instance()  # mid-training: scheduled weights (warm-up, AICSD's α) are > 0
+    hub.update_info('iter', 5000)
+    hub.update_info('max_iters', 10000)
+    try:
+        cfg, model = build_for_test(LOSS_CONFIGS[loss_type])
+        inputs, samples = fake_batch(num_classes_of(model))
+        with torch.autocast('cpu', dtype=torch.bfloat16):
+            losses = model.loss(inputs, samples)
+    finally:
+        hub.update_info('iter', 0)
+    names = [name for name, loss in cfg.model.distill_losses.items() if loss.type == loss_type]
+    terms = {key: value for key, value in losses.items()
+             if any(key == f'distill.{n}' or key.startswith(f'distill.{n}_') for n in names)}
+    assert terms, (names, list(losses))
+    for key, value in terms.items():
+        assert value.dtype == torch.float32 and torch.isfinite(value), (key, value)
+    sum(terms.values()).backward()
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in model.student.parameters())

@@ -22,6 +22,13 @@ from torch import nn
 from mmseg_kd.engine.loss_weight_schedules import build_weight_schedule, current_train_iteration
 
 
+def full_precision(tensor: torch.Tensor):
+    """A context that turns autocast off on ``tensor``'s device: under mixed-precision training (AMP, a bf16
+    teacher) the losses' softmaxes, KL divergences and similarity matrices are computed in float32, as autocast
+    would otherwise run their matrix products in half precision even on float32 inputs."""
+    return torch.autocast(device_type=tensor.device.type, enabled=False)
+
+
 class DistillLoss(nn.Module):
     """A weighted distillation loss between a student tensor and a teacher tensor.
 
@@ -65,11 +72,13 @@ class DistillLoss(nn.Module):
         raise NotImplementedError
 
     def forward(self, student: torch.Tensor, teacher: torch.Tensor, **kwargs) -> torch.Tensor:
-        """The weighted loss, a scalar. The teacher tensor is treated as a constant."""
+        """The weighted loss, a float32 scalar, computed in float32 (see :func:`full_precision`). The teacher
+        tensor is treated as a constant."""
         weight = self.current_weight()
         if weight == 0:  # skip the work, but keep the student and the loss's own parameters in the graph (DDP)
-            return sum((p.sum() for p in self.parameters()), student.sum()) * 0.0
-        return weight * self.unweighted(student, teacher.detach(), **kwargs)
+            return sum((p.sum() for p in self.parameters()), student.sum()).float() * 0.0
+        with full_precision(student):
+            return weight * self.unweighted(student.float(), teacher.detach().float(), **kwargs)
 
 
 class LogitDistillLoss(DistillLoss):

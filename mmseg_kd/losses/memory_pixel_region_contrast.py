@@ -57,7 +57,7 @@ from torch import nn
 from mmseg_kd.engine.all_gather import all_gather_rows, world_size_and_rank
 from mmseg_kd.engine.loss_weight_schedules import current_train_iteration
 from mmseg_kd.losses.class_embedding_queue import ClassEmbeddingQueue
-from mmseg_kd.losses.distill_loss import DistillLoss, labels_at
+from mmseg_kd.losses.distill_loss import DistillLoss, full_precision, labels_at
 from mmseg_kd.registry import MODELS
 
 # Random streams of the per-iteration generators.
@@ -296,5 +296,6 @@ class MemoryPixelRegionContrast(DistillLoss):
         """``{'pixel': λ·w_p·L_p2p, 'region': λ·w_r·L_p2r}``. The queues are updated in training mode,
         also while the scheduled weight λ is 0 (so they are full when the loss starts to count)."""
         weight = self.current_weight()
-        terms = self.unweighted(student, teacher.detach(), gt_labels=gt_labels)
+        with full_precision(student):
+            terms = self.unweighted(student.float(), teacher.detach().float(), gt_labels=gt_labels)
         return {term: weight * self.term_weights[term] * value for term, value in terms.items()}
