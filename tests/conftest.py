@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from mmengine.logging import MessageHub
 from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
 
@@ -19,6 +20,12 @@ CWD_DISTILL_CFG = REPO / 'distillation_configs/cwd/cwd_pspnet-r101_pspnet-r18_de
 PYTHON = sys.executable
 
 init_default_scope('mmseg')  # as mmseg's runner and init_model do
+
+
+@pytest.fixture(autouse=True)
+def iteration_zero():
+    """Every test starts at training iteration 0 in mmengine's message hub (loss-weight schedules read it)."""
+    MessageHub.get_current_instance().update_info('iter', 0)
 
 
 def build_model(cfg_path, **cfg_options):

@@ -19,26 +19,12 @@ from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
 from conftest import REPO, STUDENT_CFG
+from naive_reference import kl_list, softmax_list
 from mmseg_kd.losses import ClassEmbeddingQueue, MemoryPixelRegionContrast, MiniBatchPixelRelation
 from mmseg_kd.losses.memory_pixel_region_contrast import similarity_kl
 
 
-@pytest.fixture(autouse=True)
-def iteration_zero():
-    MessageHub.get_current_instance().update_info('iter', 0)
-
-
 # ----------------------------------------------------------------------------- naive helpers
-def softmax_list(values):
-    top = max(values)
-    exps = [math.exp(v - top) for v in values]
-    return [e / sum(exps) for e in exps]
-
-
-def kl_list(p, q):
-    return sum(pi * (math.log(pi) - math.log(qi)) for pi, qi in zip(p, q) if pi > 0)
-
-
 def unit(vector):
     """L2-normalised; a zero vector stays zero (as F.normalize, which divides by max(norm, 1e-12))."""
     norm = max(math.sqrt(sum(v * v for v in vector)), 1e-12)

@@ -13,11 +13,6 @@ from mmseg_kd.distillers import ConvBNConnector, ConvConnector, ResizeConnector
 from test_seg_distiller import batch
 
 
-@pytest.fixture(autouse=True)
-def iteration_zero():
-    MessageHub.get_current_instance().update_info('iter', 0)
-
-
 def distiller_cfg(checkpoint, losses, **kwargs):
     return dict(type='SegDistiller', student=dict(cfg_path=str(STUDENT_CFG)),
                 teacher=dict(cfg_path=str(STUDENT_CFG), checkpoint=checkpoint), distill_losses=losses,

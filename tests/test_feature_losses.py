@@ -4,7 +4,6 @@ from statistics import NormalDist
 
 import pytest
 import torch
-from mmengine.logging import MessageHub
 from torch import nn
 
 from mmseg_kd.distillers import ChannelSpatialAttention, ParameterFreeChannelSpatialAttention, Tap
@@ -12,11 +11,6 @@ from mmseg_kd.engine.safe_checkpoint import CheckpointMismatchError
 from mmseg_kd.losses import (AttentionGuidedFeatureDistillation, AttentionTransfer, FeatureMSE,
                              IntraClassFeatureVariation, OverhaulFeatureDistillation,
                              PairwiseSimilarityDistillation, teacher_bn_margin)
-
-
-@pytest.fixture(autouse=True)
-def iteration_zero():
-    MessageHub.get_current_instance().update_info('iter', 0)
 
 
 def random_maps(student_shape, teacher_shape=None, seed=0):

@@ -3,25 +3,14 @@ import math
 
 import pytest
 import torch
-from mmengine.logging import MessageHub
 
 from mmseg_kd.losses import InterClassSimilarityDistillation, inter_class_similarity_matrix
 from mmseg_kd.losses.inter_class_similarity import reference_code_similarity_matrix
-
-
-@pytest.fixture(autouse=True)
-def iteration_zero():
-    MessageHub.get_current_instance().update_info('iter', 0)
+from naive_reference import softmax_list
 
 
 def random_logits(shape, seed=0):
     return torch.randn(shape, generator=torch.Generator().manual_seed(seed)) * 3
-
-
-def softmax_list(values):
-    top = max(values)
-    exps = [math.exp(v - top) for v in values]
-    return [e / sum(exps) for e in exps]
 
 
 def naive_matrix(logits, tau=1.0, symmetric=True):
