@@ -4,6 +4,7 @@ processes each). Cityscapes also writes a test-server submission."""
 import os
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -160,6 +161,6 @@ def test_converters_explain_a_wrong_path(tmp_path):
             ('cityscapes.py', [tmp_path], 'point the converter at the folder that holds gtFine/'),
             ('voc_aug.py', [tmp_path, tmp_path], 'is the folder an unpacked VOC2012'),
             ('ade20k.py', [tmp_path / 'missing.zip', tmp_path], 'download ADEChallengeData2016.zip')):
-        result = __import__('subprocess').run([PYTHON, f'tools/dataset_converters/{tool}', *map(str, args)],
+        result = subprocess.run([PYTHON, f'tools/dataset_converters/{tool}', *map(str, args)],
                                               cwd=REPO, capture_output=True, text=True, env=dict(os.environ))
         assert result.returncode != 0 and message in result.stdout + result.stderr, (tool, result.stderr[-500:])
