@@ -172,3 +172,90 @@ def test_student_loss_weight_schedule_scales_the_students_own_losses(r18_checkpo
     finally:
         hub.update_info('max_iters', None)
         hub.update_info('iter', 0)
+
+
+# ----------------------------------------------------------------------------- connector-only warm-up
+def sgd_step(distiller, iteration):
+    """One training step of the whole distiller at ``iteration`` (SGD with momentum and weight decay)."""
+    MessageHub.get_current_instance().update_info('iter', iteration)
+    wrapper = build_optim_wrapper(distiller, dict(
+        type='OptimWrapper', optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=0.1)))
+    losses = distiller.loss(*batch(seed=iteration))
+    wrapper.update_params(sum(v for k, v in losses.items() if 'loss' in k))
+    return losses
+
+
+def parameters(module):
+    return {name: param.detach().clone() for name, param in module.named_parameters()}
+
+
+def changed(before, module):
+    return {name for name, param in module.named_parameters() if not torch.equal(before[name], param)}
+
+
+def test_connector_warmup_trains_only_the_connectors_then_everything(r18_checkpoint):
+    losses = dict(loss_fitnet=dict(FITNET, connector=dict(type='ConvBNConnector')),
+                  loss_kd=dict(type='KLDivergence', student=LOGITS, teacher=LOGITS))
+    distiller = MODELS.build(distiller_cfg(r18_checkpoint, losses, connector_warmup_iters=2))
+    distiller.train()
+    student, connectors = parameters(distiller.student), parameters(distiller.connectors)
+    for iteration in (0, 1):
+        logged = sgd_step(distiller, iteration)
+        assert not changed(student, distiller.student)  # no gradient: no step, no decay, no momentum
+        assert changed(connectors, distiller.connectors) == set(connectors)
+        assert not logged['decode.loss_ce'].requires_grad and logged['decode.loss_ce'] > 0
+        assert not logged['distill.loss_kd'].requires_grad
+        assert logged['distill.loss_fitnet'].requires_grad
+        connectors = parameters(distiller.connectors)
+    sgd_step(distiller, 2)
+    assert changed(student, distiller.student) == set(student)
+    assert changed(connectors, distiller.connectors) == set(connectors)
+
+
+def test_connectors_frozen_after_warmup_still_pass_gradient_to_the_student(r18_checkpoint):
+    losses = dict(loss_fitnet=dict(FITNET, connector=dict(type='ConvBNConnector')))
+    distiller = MODELS.build(distiller_cfg(r18_checkpoint, losses, connector_warmup_iters=1,
+                                           train_connectors_after_warmup=False))
+    distiller.train()
+    connectors = parameters(distiller.connectors)
+    sgd_step(distiller, 0)
+    assert changed(connectors, distiller.connectors) == set(connectors)
+    connectors = parameters(distiller.connectors)
+    MessageHub.get_current_instance().update_info('iter', 1)
+    distiller.zero_grad()
+    distiller.loss(*batch())['distill.loss_fitnet'].backward()
+    assert all(param.grad is None for param in distiller.connectors.parameters())
+    assert distiller.student.backbone.layer3[0].conv1.weight.grad.abs().sum() > 0
+    assert distiller.student.backbone.layer4[0].conv1.weight.grad is None  # after the tap
+    sgd_step(distiller, 1)
+    assert not changed(connectors, distiller.connectors)
+
+
+def test_connector_phases_need_a_connector_with_parameters(r18_checkpoint):
+    logits_kd = dict(loss_kd=dict(type='KLDivergence', student=LOGITS, teacher=LOGITS))
+    with pytest.raises(ValueError, match=r"no distillation loss has a connector.*"
+                                         r"connector=dict\(type='ConvBNConnector'\)"):
+        MODELS.build(distiller_cfg(r18_checkpoint, logits_kd, connector_warmup_iters=10))
+    with pytest.raises(ValueError, match='connector_warmup_iters must be >= 0'):
+        MODELS.build(distiller_cfg(r18_checkpoint, dict(loss_fitnet=dict(
+            FITNET, connector=dict(type='ConvBNConnector'))), connector_warmup_iters=-1))
+
+
+@pytest.mark.parametrize('model, options, refused', [
+    (dict(connector_warmup_iters=100), {}, True),
+    (dict(train_connectors_after_warmup=False), {}, True),
+    (dict(connector_warmup_iters=100), dict(find_unused_parameters=True), False),
+    (dict(connector_warmup_iters=100), dict(model_wrapper_cfg=dict(find_unused_parameters=True)), False),
+    (dict(connector_warmup_iters=0), {}, False),
+])
+def test_distributed_warmup_without_unused_parameter_search_is_refused(model, options, refused):
+    from mmengine.config import Config
+    from mmseg_kd.engine.runner_setup import check_unused_parameters_allowed
+    cfg = Config(dict(model=dict(type='SegDistiller', **model), launcher='pytorch', **options))
+    if refused:
+        with pytest.raises(ValueError, match='find_unused_parameters = True'):
+            check_unused_parameters_allowed(cfg)
+    else:
+        check_unused_parameters_allowed(cfg)
+    cfg.launcher = 'none'
+    check_unused_parameters_allowed(cfg)

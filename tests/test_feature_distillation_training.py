@@ -3,7 +3,9 @@
 One run distils DeepLabV3+-R101 into DeepLabV3+-R18 (mmseg's architectures, 64x64 crops of the generated
 Cityscapes-layout scenes, random teacher) with the losses of one repository config per method at once:
 the AICSD Cityscapes config is the base (its adaptive loss weighting included) and the losses of the
-Overhaul, AttnFD, efficient-KD, SKD, IFVD, AT and FitNet configs are added to it.
+Overhaul, AttnFD, efficient-KD, SKD, IFVD, AT and FitNet configs are added to it. The 2-process run also
+goes through both connector phases of the Overhaul lineage (a connector-only first iteration, then frozen
+connectors), where DDP sees parameters without gradient.
 """
 import json
 
@@ -38,10 +40,12 @@ def all_method_losses() -> dict:
     return losses
 
 
-def write_config(path, data_root, max_iters):
+def write_config(path, data_root, max_iters, model_options='', extra='find_unused_parameters = True'):
     path.write_text(f"""
 _base_ = ['{BASE_CONFIG}']
+{extra}
 model = dict(
+    {model_options}
     student=dict(cfg_options={CPU_MODEL_OPTIONS!r}),
     teacher=dict(checkpoint=None, cfg_options={CPU_MODEL_OPTIONS!r}),
     distill_losses={all_method_losses()!r})
@@ -121,8 +125,10 @@ def test_checkpoint_holds_connectors_and_loss_modules_not_the_teacher(trained):
     assert 'distill_losses.loss_attnfd_attnfd_backbone.student_attention.spatial_conv.weight' in keys
 
 
-def test_dist_train_two_processes_logs_every_method_finite(tmp_path, cityscapes_root):
-    config = write_config(tmp_path / 'all_methods.py', cityscapes_root, max_iters=2)
+def test_dist_train_two_processes_logs_every_method_finite_through_the_connector_phases(tmp_path, cityscapes_root):
+    config = write_config(tmp_path / 'all_methods.py', cityscapes_root, max_iters=2,
+                          model_options='connector_warmup_iters=1, train_connectors_after_warmup=False,',
+                          extra='find_unused_parameters = True')
     output = run('bash', 'tools/dist_train.sh', config, 2, '--work-dir', tmp_path / 'run', PORT=free_port())
     assert "'backend': 'gloo'" in output and 'Iter(train) [2/2]' in output
     check_every_loss_logged_and_finite(training_records(tmp_path / 'run'), max_iters=2)

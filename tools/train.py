@@ -11,7 +11,8 @@ from mmengine.runner import Runner
 
 import mmseg_kd  # noqa: F401  (registers the distiller, losses and safe checkpoint types)
 from mmseg_kd.engine.runner_setup import (add_training_hooks, apply_common_options, check_dataset_paths,
-                                          finish_process_group, start_cpu_process_group)
+                                          check_unused_parameters_allowed, finish_process_group,
+                                          start_cpu_process_group)
 
 
 def parse_args():
@@ -46,6 +47,7 @@ def build_config(args) -> Config:
     elif args.resume:
         cfg.resume, cfg.load_from = True, args.resume
     add_training_hooks(cfg)
+    check_unused_parameters_allowed(cfg)
     check_dataset_paths(cfg, ('train_dataloader', 'val_dataloader'))
     start_cpu_process_group(cfg)
     return cfg

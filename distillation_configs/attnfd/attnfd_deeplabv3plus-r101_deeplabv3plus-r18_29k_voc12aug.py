@@ -10,8 +10,9 @@
 # on the loss pairs with its CE/B). Recipe: 120 epochs of VOC train at 6 images per step (one GPU) = 29,280
 # iterations, SGD lr 0.007 (Nesterov, momentum 0.9, wd 5e-4), poly 0.9, decoder, connectors and the student
 # CBAMs at lr x10. This config trains the same number of steps on voc12aug; for the published setting use VOC
-# train only. The reference trains the connectors only in a connector-only epoch 0 and keeps its teacher in
-# train mode (teacher_bn_train=True gives the BN part); neither is done here.
+# train only. As the reference, the connectors learn alone in the first epoch (1,464 images / 6 per step = 244
+# iterations) and are frozen afterwards (gradients still pass through them to the student). The reference also
+# keeps its teacher in train mode (teacher_bn_train=True gives the BN part); not done here.
 _base_ = ['../../configs/voc12aug/deeplabv3plus_r18-d8_voc12aug-512x512.py']
 custom_imports = dict(imports=['mmseg_kd'], allow_failed_imports=False)
 
@@ -25,6 +26,8 @@ model = dict(
     teacher=dict(
         cfg_path='{{fileDirname}}/../../configs/voc12aug/deeplabv3plus_r101-d8_voc12aug-512x512.py',
         checkpoint='checkpoints/deeplabv3plus_r101-d8_voc12aug-512x512.pth'),
+    connector_warmup_iters=244,
+    train_connectors_after_warmup=False,
     distill_losses=dict(
         loss_attnfd_backbone=dict(
             **attnfd_loss,
@@ -36,6 +39,7 @@ model = dict(
             **attnfd_loss, student='decode_head.sep_bottleneck', teacher='decode_head.sep_bottleneck')))
 
 train_dataloader = dict(batch_size=6)  # one GPU
+find_unused_parameters = True  # DDP: the student, then the frozen connectors, have no gradient
 optim_wrapper = dict(
     optimizer=dict(type='SGD', lr=0.007, momentum=0.9, weight_decay=5e-4, nesterov=True),
     paramwise_cfg=dict(custom_keys={

@@ -3,7 +3,8 @@
 # attnfd_deeplabv3plus-r101_deeplabv3plus-r18_29k_voc12aug.py. The reference's Cityscapes recipe is not fully
 # documented (AttnFD#4); this config uses the recipe of the same code base's AICSD Cityscapes runs: 200 epochs
 # at 6 images per step (one GPU) = 99,200 iterations, SGD lr 0.01 (Nesterov, momentum 0.9, wd 5e-4), poly 0.9,
-# with mmseg's 512x1024 crops (the paper's crop size).
+# with mmseg's 512x1024 crops (the paper's crop size). Connectors learn alone in the first epoch (496 iterations)
+# and are frozen afterwards, as in the VOC config.
 _base_ = ['../../configs/cityscapes/deeplabv3plus_r18-d8_cityscapes-512x1024.py']
 custom_imports = dict(imports=['mmseg_kd'], allow_failed_imports=False)
 
@@ -17,6 +18,8 @@ model = dict(
     teacher=dict(
         cfg_path='{{fileDirname}}/../../configs/cityscapes/deeplabv3plus_r101-d8_cityscapes-512x1024.py',
         checkpoint='checkpoints/deeplabv3plus_r101-d8_cityscapes-512x1024.pth'),
+    connector_warmup_iters=496,
+    train_connectors_after_warmup=False,
     distill_losses=dict(
         loss_attnfd_backbone=dict(
             **attnfd_loss,
@@ -28,6 +31,7 @@ model = dict(
             **attnfd_loss, student='decode_head.sep_bottleneck', teacher='decode_head.sep_bottleneck')))
 
 train_dataloader = dict(batch_size=6)  # one GPU
+find_unused_parameters = True  # DDP: the student, then the frozen connectors, have no gradient
 optim_wrapper = dict(
     optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=5e-4, nesterov=True),
     paramwise_cfg=dict(custom_keys={

@@ -9,8 +9,9 @@
 # teacher BN in train mode. Weight: the reference adds 1e-5 x (batch SUM) to a CE divided by the batch size;
 # on mmseg's CE that is 1e-5 x 12 = 1.2e-4 on the per-image sum used here. Differences from the reference:
 # mmseg's D8 models (the reference is OS16 with 256-channel ASPP/decoder; mmseg's R18 head has 128 channels,
-# the R101 head 512), mmseg's aux head is kept, the epoch-0 connector-only warm-up of the reference is not
-# done, teacher dropout stays off.
+# the R101 head 512), mmseg's aux head is kept, teacher dropout stays off. As the reference, the first epoch
+# (10,582 images / 12 per step = 882 iterations) trains the connectors alone; the learning-rate schedule runs
+# through it, as the reference's.
 _base_ = ['../../configs/voc12aug/deeplabv3plus_r18-d8_voc12aug-512x512.py']
 custom_imports = dict(imports=['mmseg_kd'], allow_failed_imports=False)
 
@@ -26,6 +27,7 @@ model = dict(
         cfg_path='{{fileDirname}}/../../configs/voc12aug/deeplabv3plus_r101-d8_voc12aug-512x512.py',
         checkpoint='checkpoints/deeplabv3plus_r101-d8_voc12aug-512x512.pth'),
     teacher_bn_train=True,  # Overhaul, Table 8: teacher BN in train mode distils better
+    connector_warmup_iters=882,  # epoch 0: the student waits while its connectors learn
     distill_losses=dict(
         loss_ofd_layer1=dict(
             type='OverhaulFeatureDistillation', divisor=8, loss_weight=ofd_weight, connector=ofd_connector,
@@ -52,6 +54,7 @@ model = dict(
             teacher='decode_head.sep_bottleneck.1.pointwise_conv.bn')))
 
 train_dataloader = dict(batch_size=6)  # per GPU, 2 GPUs
+find_unused_parameters = True  # DDP: the student has no gradient during the connector warm-up
 optim_wrapper = dict(
     optimizer=dict(type='SGD', lr=0.007, momentum=0.9, weight_decay=5e-4, nesterov=True),
     paramwise_cfg=dict(custom_keys={

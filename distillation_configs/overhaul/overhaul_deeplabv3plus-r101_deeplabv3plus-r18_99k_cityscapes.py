@@ -5,7 +5,8 @@
 # Cityscapes train at 6 images per step (one GPU) = 99,200 iterations, SGD lr 0.01 (Nesterov, momentum 0.9, wd
 # 5e-4), poly 0.9, decoder and connectors at lr x10, teacher BN in train mode. Weight: the reference's 1e-5 on
 # the batch sum with CE/B is 1e-5 x 6 on the per-image sum with mmseg's CE. The reference trains on square
-# 513x513 crops; this config keeps mmseg's 512x1024 Cityscapes crops.
+# 513x513 crops; this config keeps mmseg's 512x1024 Cityscapes crops. The first epoch (496 iterations) trains
+# the connectors alone, as the reference's.
 _base_ = ['../../configs/cityscapes/deeplabv3plus_r18-d8_cityscapes-512x1024.py']
 custom_imports = dict(imports=['mmseg_kd'], allow_failed_imports=False)
 
@@ -21,6 +22,7 @@ model = dict(
         cfg_path='{{fileDirname}}/../../configs/cityscapes/deeplabv3plus_r101-d8_cityscapes-512x1024.py',
         checkpoint='checkpoints/deeplabv3plus_r101-d8_cityscapes-512x1024.pth'),
     teacher_bn_train=True,  # Overhaul, Table 8: teacher BN in train mode distils better
+    connector_warmup_iters=496,  # epoch 0: the student waits while its connectors learn
     distill_losses=dict(
         loss_ofd_layer1=dict(
             type='OverhaulFeatureDistillation', divisor=8, loss_weight=ofd_weight, connector=ofd_connector,
@@ -47,6 +49,7 @@ model = dict(
             teacher='decode_head.sep_bottleneck.1.pointwise_conv.bn')))
 
 train_dataloader = dict(batch_size=6)  # one GPU
+find_unused_parameters = True  # DDP: the student has no gradient during the connector warm-up
 optim_wrapper = dict(
     optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=5e-4, nesterov=True),
     paramwise_cfg=dict(custom_keys={

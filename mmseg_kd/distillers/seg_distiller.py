@@ -17,7 +17,9 @@ from DDP, and ``train()`` cannot switch it out of eval mode (except its norm lay
 
 Connectors (``mmseg_kd/distillers/connectors.py``) are built after the build-time dry run, which knows
 the channel counts, into ``self.connectors`` (keyed by loss name): they are part of the distiller's
-state_dict, optimizer and DDP module.
+state_dict, optimizer and DDP module. With ``connector_warmup_iters`` the first iterations train the
+connectors alone (the Overhaul lineage's connector-only epoch 0): the student runs without gradient, so
+the optimizer skips its parameters (no gradient, no weight decay, no momentum).
 """
 import contextlib
 import copy
@@ -78,6 +80,12 @@ class SegDistiller(BaseSegmentor):
         student_loss_weight_schedule: optional weight schedule (``mmseg_kd.engine``) that multiplies
             every loss of the student's own heads (``decode.loss_ce``, ``aux.loss_ce``, ...), e.g.
             ``dict(type='TrainingProgress')`` for AICSD's adaptive loss weighting α·L_CE.
+        connector_warmup_iters: number of first training iterations in which only the connectors learn:
+            the student (and any student-side refinement of a loss) runs without gradient and its own
+            losses are logged but constant. The Overhaul lineage does this for one epoch. Needs at least
+            one connector with parameters; under DDP set ``find_unused_parameters = True``.
+        train_connectors_after_warmup: ``False`` freezes the connectors once the warm-up is over (AttnFD's
+            reference trains its connectors in epoch 0 only); gradients still flow through them to the student.
         init_cfg: mmengine init config of the distiller (rarely needed).
     """
 
@@ -89,6 +97,8 @@ class SegDistiller(BaseSegmentor):
                  tap_check_input_size: Tuple[int, int] = (64, 64),
                  teacher_bn_train: bool = False,
                  student_loss_weight_schedule: Optional[dict] = None,
+                 connector_warmup_iters: int = 0,
+                 train_connectors_after_warmup: bool = True,
                  init_cfg: Optional[dict] = None):
         # Outside mmseg's runner no registry scope is set; the models' parts are mmseg modules.
         scope = None if DefaultScope.get_current_instance() is not None else 'mmseg'
@@ -98,6 +108,18 @@ class SegDistiller(BaseSegmentor):
         self.teacher_bn_train = teacher_bn_train
         self.student_loss_weight_schedule = (None if student_loss_weight_schedule is None else
                                              build_weight_schedule(student_loss_weight_schedule))
+        self._check_connector_phases(connector_warmup_iters, train_connectors_after_warmup)
+        self.connector_warmup_iters = connector_warmup_iters
+        self.train_connectors_after_warmup = train_connectors_after_warmup
+
+    def _check_connector_phases(self, warmup_iters: int, train_after_warmup: bool) -> None:
+        if warmup_iters < 0:
+            raise ValueError(f'connector_warmup_iters must be >= 0, got {warmup_iters}')
+        if (warmup_iters or not train_after_warmup) and not any(True for _ in self.connectors.parameters()):
+            raise ValueError(
+                'connector_warmup_iters / train_connectors_after_warmup act on connectors, but no distillation '
+                "loss has a connector with parameters: add connector=dict(type='ConvBNConnector') to a loss "
+                'entry or drop these options')
 
     def _build(self, student, teacher, distill_losses, data_preprocessor, tap_check_input_size,
                init_cfg):
@@ -274,8 +296,11 @@ class SegDistiller(BaseSegmentor):
 
     def loss(self, inputs: torch.Tensor, data_samples) -> dict:
         """Student losses plus every distillation loss, each under its own key."""
+        connectors_only = current_train_iteration() < self.connector_warmup_iters
+        self.connectors.requires_grad_(connectors_only or self.train_connectors_after_warmup)
+        student_gradient = torch.no_grad() if connectors_only else contextlib.nullcontext()
         self.teacher_forward(inputs)
-        with self.student_recorder.recording():
+        with student_gradient, self.student_recorder.recording():
             losses = self.student.loss(inputs, data_samples)
         if self.student_loss_weight_schedule is not None:
             factor = self.student_loss_weight_schedule(current_train_iteration())
@@ -286,7 +311,8 @@ class SegDistiller(BaseSegmentor):
             gt_labels = torch.stack([sample.gt_sem_seg.data[0] for sample in data_samples]).long()
         for name, loss in self.distill_losses.items():
             student_tap, teacher_tap = self.loss_taps[name]
-            student_tensor = loss.refine_student(self.student_recorder.get(student_tap))
+            with student_gradient:
+                student_tensor = loss.refine_student(self.student_recorder.get(student_tap))
             teacher_tensor = self.teacher_recorder.get(teacher_tap)
             if name in self.connectors:
                 student_tensor = self.connectors[name](student_tensor, teacher_tensor.shape[-2:])

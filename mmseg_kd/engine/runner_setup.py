@@ -22,6 +22,23 @@ def apply_common_options(cfg: Config, config_path: str, launcher: str, work_dir=
     return cfg
 
 
+def check_unused_parameters_allowed(cfg: Config) -> None:
+    """A distiller whose connectors or student sit out some iterations needs DDP's unused-parameter search.
+
+    Without it DDP fails on the next iteration with "Expected to have finished reduction in the prior
+    iteration"; this names the cause and the fix before anything is built.
+    """
+    model = cfg.get('model') or {}
+    sits_out = model.get('connector_warmup_iters', 0) or model.get('train_connectors_after_warmup') is False
+    if cfg.launcher == 'none' or not sits_out:
+        return
+    wrapper = cfg.get('model_wrapper_cfg') or {}
+    if not wrapper.get('find_unused_parameters', cfg.get('find_unused_parameters', False)):
+        raise ValueError('model.connector_warmup_iters / train_connectors_after_warmup=False leave parameters '
+                         'without gradient in some iterations, which DDP refuses: add '
+                         '`find_unused_parameters = True` to the config')
+
+
 def start_cpu_process_group(cfg: Config) -> None:
     """Start a gloo process group when launched by torchrun on a machine without CUDA.
 
