@@ -1,7 +1,8 @@
 """Time a distillation step against its unavoidable cost: one student training step plus one teacher forward.
 
     python tools/analysis/benchmark.py CONFIG [--batch-size 2] [--input-size 512 1024] [--iters 20] [--warmup 5]
-                                              [--device cuda] [--teacher-dtype bfloat16] [--out result.json]
+                                              [--device cuda] [--teacher-dtype bfloat16] [--iteration N]
+                                              [--out result.json]
 
 On the current device, after warm-up, it times (median of ``--iters`` rounds, the steps alternating within each round) three steps on the same synthetic batch:
 
@@ -12,7 +13,8 @@ On the current device, after warm-up, it times (median of ``--iters`` rounds, th
 and reports images/s, the overhead ratio ``t(distill) / (t(student) + t(teacher))`` and the peak memory of each step
 (CUDA: ``max_memory_allocated`` above the memory in use before the step; CPU: the process's peak resident memory
 while the step runs, above its resident memory before it, using Linux's resettable high-water mark). Output: a table, and JSON with ``--out``. The teacher's weights do not change the
-timings, so the teacher checkpoint is not loaded.
+timings, so the teacher checkpoint is not loaded. The steps run at training iteration ``--iteration`` (default: the
+middle of the config's schedule), so loss-weight schedules and a connector warm-up are where a run spends most steps.
 """
 import argparse
 import json
@@ -22,6 +24,7 @@ import warnings
 
 import torch
 from mmengine.config import Config, DictAction
+from mmengine.logging import MessageHub
 from mmengine.model import revert_sync_batchnorm
 from mmengine.registry import init_default_scope
 from mmengine.structures import PixelData
@@ -45,6 +48,8 @@ def parse_args(argv=None):
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     parser.add_argument('--teacher-dtype', choices=['float32', 'bfloat16', 'float16'], default=None,
                         help='override model.teacher.autocast_dtype')
+    parser.add_argument('--iteration', type=int, default=None,
+                        help="training iteration the steps run at (default: half of the config's max_iters)")
     parser.add_argument('--out', help='write the results as JSON to this file')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args(argv)
@@ -64,7 +69,10 @@ def build_distiller(args):
         warnings.filterwarnings('ignore', message='.*RANDOMLY INITIALISED.*')
         distiller = MODELS.build(cfg.model)
     size = tuple(args.input_size or cfg.get('crop_size', (512, 512)))
-    return revert_sync_batchnorm(distiller).to(args.device), size
+    max_iters = cfg.get('train_cfg', {}).get('max_iters', 2)
+    iteration = max_iters // 2 if args.iteration is None else args.iteration
+    MessageHub.get_current_instance().update_info_dict(dict(iter=iteration, max_iters=max_iters))
+    return revert_sync_batchnorm(distiller).to(args.device), size, iteration
 
 
 def synthetic_batch(distiller, batch_size: int, size, device):
@@ -103,8 +111,8 @@ def synchronize(device):
 
 
 def time_steps(steps: dict, iters: int, warmup: int, device) -> dict:
-    """Median seconds of each step. The steps alternate within every round, so a load spike on a shared machine
-    slows all of them alike instead of one block of measurements."""
+    """Seconds of each step in every round. The steps alternate within a round, so a load spike on a shared
+    machine slows all of them alike instead of one block of measurements."""
     for _ in range(warmup):
         for step in steps.values():
             step()
@@ -116,18 +124,26 @@ def time_steps(steps: dict, iters: int, warmup: int, device) -> dict:
             step()
             synchronize(device)
             times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(values) for name, values in times.items()}
+    return times
+
+
+def quartiles(values) -> dict:
+    low, median, high = statistics.quantiles(values, n=4) if len(values) > 1 else values * 3
+    return dict(q1=low, median=median, q3=high)
 
 
 def main(argv=None):
     args = parse_args(argv)
     torch.manual_seed(0)
-    distiller, size = build_distiller(args)
+    distiller, size, iteration = build_distiller(args)
     distiller.train()
     inputs, samples = synthetic_batch(distiller, args.batch_size, size, args.device)
     steps = step_functions(distiller, inputs, samples)
 
-    seconds, memory = time_steps(steps, args.iters, args.warmup, args.device), {}
+    rounds, memory = time_steps(steps, args.iters, args.warmup, args.device), {}
+    seconds = {name: statistics.median(values) for name, values in rounds.items()}
+    round_ratios = [distill / (student + teacher)
+                    for student, teacher, distill in zip(*(rounds[name] for name in STEPS))]
     for name in STEPS:
         with PeakMemory(args.device) as peak:
             steps[name]()
@@ -138,16 +154,19 @@ def main(argv=None):
         config=args.config, device=str(args.device),
         device_name=torch.cuda.get_device_name() if str(args.device).startswith('cuda') else 'cpu',
         torch=torch.__version__, batch_size=args.batch_size, input_size=list(size), iters=args.iters,
+        training_iteration=iteration,
         teacher_dtype=str(distiller.teacher_autocast_dtype or 'float32').replace('torch.', ''),
         seconds=seconds, images_per_second={k: args.batch_size / v for k, v in seconds.items()},
-        peak_memory_mb=memory, overhead_ratio=ratio)
+        peak_memory_mb=memory, overhead_ratio=ratio, overhead_ratio_per_round=quartiles(round_ratios))
     print(f"\n{args.config}\n{result['device_name']}, batch {args.batch_size}, {size[0]}x{size[1]}, "
           f"teacher {result['teacher_dtype']}, median of {args.iters} after {args.warmup} warm-up\n")
     print('| step | time (ms) | images/s | peak memory (MB) |\n|---|---|---|---|')
     for name in STEPS:
         print(f"| {name} | {seconds[name] * 1000:.1f} | {result['images_per_second'][name]:.2f} | "
               f'{memory[name]:.0f} |')
-    print(f'\noverhead ratio t(distill) / (t(student) + t(teacher)) = {ratio:.3f}')
+    spread = result['overhead_ratio_per_round']
+    print(f'\noverhead ratio t(distill) / (t(student) + t(teacher)) = {ratio:.3f}  (per round: median '
+          f"{spread['median']:.3f}, quartiles {spread['q1']:.3f}-{spread['q3']:.3f}; a wide spread means a busy machine)")
     if args.out:
         with open(args.out, 'w') as file:
             json.dump(result, file, indent=2)
