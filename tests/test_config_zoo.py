@@ -37,6 +37,15 @@ def test_distillation_configs_log_to_tensorboard(path):
     assert 'TensorboardVisBackend' in backends and 'LocalVisBackend' in backends, backends
 
 
+@pytest.mark.parametrize('path', [c for c in CONFIGS if c.startswith('distillation_configs/')])
+def test_distillation_configs_state_the_batch_their_learning_rate_is_for(path):
+    """tools/train.py --auto-scale-lr needs it; off by default, and a whole number of per-GPU batches."""
+    cfg = Config.fromfile(REPO / path)
+    total, per_gpu = cfg.auto_scale_lr.base_batch_size, cfg.train_dataloader.batch_size
+    assert cfg.auto_scale_lr.enable is False
+    assert total >= per_gpu and total % per_gpu == 0, (total, per_gpu)
+
+
 @pytest.mark.parametrize('path', [c for c in CONFIGS if c not in MODEL_CONFIGS])
 def test_schedule_fragment_parses(path):
     cfg = Config.fromfile(REPO / path)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from mmengine.config import Config
 from mmseg.apis import init_model
 
 from conftest import CWD_DISTILL_CFG, PYTHON, REPO, STUDENT_CFG
@@ -102,6 +103,15 @@ def test_exported_student_loads_in_stock_mmseg(trained, tmp_path):
         assert torch.equal(value, distilled['student.' + key]), key
 
 
+def test_auto_scale_lr_without_the_recipe_batch_names_the_fix(tmp_path):
+    config = tmp_path / 'no_batch.py'
+    config.write_text(f"_base_ = ['{STUDENT_CFG}']\n")
+    result = subprocess.run([PYTHON, 'tools/train.py', str(config), '--auto-scale-lr'], cwd=REPO,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0
+    assert 'add auto_scale_lr = dict(enable=False, base_batch_size=N)' in result.stderr, result.stderr[-3000:]
+
+
 def test_resume_continues_from_the_checkpoint(trained, tmp_path):
     """mmengine's resume reads the full training checkpoint (message hub, numpy scalars) on torch >= 2.6."""
     output = run(PYTHON, 'tools/train.py', trained['config'], '--work-dir', trained['work_dir'],
@@ -111,13 +121,19 @@ def test_resume_continues_from_the_checkpoint(trained, tmp_path):
     assert 'Iter(train) [6/6]' in output
 
 
-def test_dist_train_two_cpu_processes(tmp_path, cityscapes_root, r101_checkpoint):
+def test_dist_train_two_cpu_processes_with_the_learning_rate_scaled_to_the_batch(tmp_path, cityscapes_root,
+                                                                                  r101_checkpoint):
+    """2 processes x 2 images against a recipe tuned for 8 images: --auto-scale-lr halves the learning rate."""
     config = write_config(tmp_path / 'distill.py', cityscapes_root, r101_checkpoint, max_iters=2)
-    output = run('bash', 'tools/dist_train.sh', config, 2, '--work-dir', tmp_path / 'run', PORT=free_port())
+    output = run('bash', 'tools/dist_train.sh', config, 2, '--work-dir', tmp_path / 'run', '--auto-scale-lr',
+                 '--cfg-options', 'auto_scale_lr.base_batch_size=8', PORT=free_port())
     assert 'Iter(train) [2/2]' in output
     assert "'backend': 'gloo'" in output
+    assert 'Scaling the original LR by 0.5' in output
     records = [r for r in scalars(tmp_path / 'run') if 'distill.loss_cwd' in r]
     assert [r['iter'] for r in records] == [1, 2]
+    recipe_lr = Config.fromfile(config).optim_wrapper.optimizer.lr
+    assert records[0]['lr'] == pytest.approx(recipe_lr / 2)
     assert (tmp_path / 'run' / 'iter_2.pth').is_file()
 
 

@@ -1,6 +1,7 @@
 """Train a distillation (or plain mmseg) config with mmengine's runner.
 
-    python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp] [--cfg-options k=v ...]
+    python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp] [--auto-scale-lr]
+                             [--cfg-options k=v ...]
     bash tools/dist_train.sh CONFIG GPUS [same options]
 """
 import argparse
@@ -24,6 +25,9 @@ def parse_args():
                         help='resume from CHECKPOINT, or from the latest checkpoint of the work dir '
                         'when no path is given')
     parser.add_argument('--amp', action='store_true', help='mixed-precision training of the student')
+    parser.add_argument('--auto-scale-lr', action='store_true',
+                        help='scale the learning rate linearly by (GPUs x batch per GPU) / the total batch the '
+                        "config's recipe was tuned for (auto_scale_lr.base_batch_size)")
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config entries, e.g. train_cfg.max_iters=1000')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
@@ -42,6 +46,8 @@ def build_config(args) -> Config:
         else:
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
             cfg.optim_wrapper.loss_scale = 'dynamic'
+    if args.auto_scale_lr:
+        enable_lr_scaling(cfg, args.config)
     if args.resume == 'auto':
         cfg.resume, cfg.load_from = True, None
     elif args.resume:
@@ -51,6 +57,15 @@ def build_config(args) -> Config:
     check_dataset_paths(cfg, ('train_dataloader', 'val_dataloader'))
     start_cpu_process_group(cfg)
     return cfg
+
+
+def enable_lr_scaling(cfg: Config, config_path: str) -> None:
+    """Turn on mmengine's linear learning-rate scaling, which needs the recipe's total batch size."""
+    if not (cfg.get('auto_scale_lr') or {}).get('base_batch_size'):
+        raise SystemExit(f'--auto-scale-lr: {config_path} does not say which total batch size its learning rate '
+                         'was tuned for; add auto_scale_lr = dict(enable=False, base_batch_size=N) to the config '
+                         '(N = GPUs x images per GPU of the recipe)')
+    cfg.auto_scale_lr.enable = True
 
 
 def main():

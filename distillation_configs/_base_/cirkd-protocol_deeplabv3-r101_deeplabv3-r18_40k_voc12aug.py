@@ -12,6 +12,7 @@ model = dict(
                  checkpoint='checkpoints/deeplabv3_r101-d8_voc12aug-512x512.pth'),
     distill_losses=dict())
 train_dataloader = dict(batch_size=2)
+auto_scale_lr = dict(enable=False, base_batch_size=16)  # the recipe's total batch (tools/train.py --auto-scale-lr)
 optim_wrapper = dict(optimizer=dict(lr=0.02, weight_decay=0.0001))
 param_scheduler = [dict(type='PolyLR', eta_min=0.0, power=0.9, begin=0, end=40000, by_epoch=False)]
 train_cfg = dict(max_iters=40000, val_interval=4000)

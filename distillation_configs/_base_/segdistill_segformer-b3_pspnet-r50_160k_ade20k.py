@@ -12,6 +12,7 @@ model = dict(
                  checkpoint='checkpoints/segformer_mit-b3_ade20k-512x512.pth'),
     distill_losses=dict())
 train_dataloader = dict(batch_size=2)
+auto_scale_lr = dict(enable=False, base_batch_size=16)  # the recipe's total batch (tools/train.py --auto-scale-lr)
 
 # SegDistill trains the PSPNet student with the SegFormer recipe (AdamW 6e-5, head lr x10).
 optim_wrapper = dict(

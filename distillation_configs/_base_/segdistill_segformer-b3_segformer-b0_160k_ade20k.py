@@ -12,6 +12,7 @@ model = dict(
                  checkpoint='checkpoints/segformer_mit-b3_ade20k-512x512.pth'),
     distill_losses=dict())
 train_dataloader = dict(batch_size=2)
+auto_scale_lr = dict(enable=False, base_batch_size=16)  # the recipe's total batch (tools/train.py --auto-scale-lr)
 
 # TensorBoard besides the JSON log: every loss term, the learning rate and mIoU (tensorboard --logdir work_dirs)
 visualizer = dict(type='SegLocalVisualizer', name='visualizer',

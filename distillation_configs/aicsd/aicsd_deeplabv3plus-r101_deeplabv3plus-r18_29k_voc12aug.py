@@ -42,6 +42,7 @@ model = dict(
             student='decode_head.conv_seg', teacher='decode_head.conv_seg')))
 
 train_dataloader = dict(batch_size=6)  # one GPU
+auto_scale_lr = dict(enable=False, base_batch_size=6)  # the recipe's total batch (tools/train.py --auto-scale-lr)
 optim_wrapper = dict(
     optimizer=dict(type='SGD', lr=0.007, momentum=0.9, weight_decay=5e-4),
     paramwise_cfg=dict(custom_keys={

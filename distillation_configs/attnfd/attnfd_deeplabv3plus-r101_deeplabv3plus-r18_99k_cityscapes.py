@@ -31,6 +31,7 @@ model = dict(
             **attnfd_loss, student='decode_head.sep_bottleneck', teacher='decode_head.sep_bottleneck')))
 
 train_dataloader = dict(batch_size=6)  # one GPU
+auto_scale_lr = dict(enable=False, base_batch_size=6)  # the recipe's total batch (tools/train.py --auto-scale-lr)
 find_unused_parameters = True  # DDP: the student, then the frozen connectors, have no gradient
 optim_wrapper = dict(
     optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=5e-4, nesterov=True),

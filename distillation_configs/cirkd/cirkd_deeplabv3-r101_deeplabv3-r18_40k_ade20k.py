@@ -26,6 +26,7 @@ model = dict(
                          student=student_feature, teacher=teacher_feature)))
 
 train_dataloader = dict(batch_size=2)  # 8 GPUs x 2 images
+auto_scale_lr = dict(enable=False, base_batch_size=16)  # the recipe's total batch (tools/train.py --auto-scale-lr)
 optim_wrapper = dict(
     _delete_=True, type='OptimWrapper',
     optimizer=dict(type='SGD', lr=0.02, momentum=0.9, weight_decay=1e-4), clip_grad=None)

@@ -34,6 +34,7 @@ model = dict(
 
 # CIRKD's schedule: 16 images per step (8 GPUs x 2), SGD on student + projection head, poly to 0 over 40k.
 train_dataloader = dict(batch_size=2)
+auto_scale_lr = dict(enable=False, base_batch_size=16)  # the recipe's total batch (tools/train.py --auto-scale-lr)
 optim_wrapper = dict(
     _delete_=True, type='OptimWrapper',
     optimizer=dict(type='SGD', lr=0.02, momentum=0.9, weight_decay=1e-4), clip_grad=None)

@@ -15,6 +15,8 @@ model = dict(
         loss_cwd=dict(type='ChannelWiseDivergence', tau=1.0, loss_weight=5.0,
                       student='decode_head.conv_seg', teacher='decode_head.conv_seg')))
 
+auto_scale_lr = dict(enable=False, base_batch_size=8)  # the recipe's total batch (tools/train.py --auto-scale-lr)
+
 # TensorBoard besides the JSON log: every loss term, the learning rate and mIoU (tensorboard --logdir work_dirs)
 visualizer = dict(type='SegLocalVisualizer', name='visualizer',
                   vis_backends=[dict(type='LocalVisBackend'), dict(type='TensorboardVisBackend')])

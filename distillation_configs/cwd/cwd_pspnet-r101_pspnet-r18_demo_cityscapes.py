@@ -13,6 +13,8 @@ model = dict(
         loss_cwd=dict(type='ChannelWiseDivergence', tau=4.0, loss_weight=3.0,
                       student='decode_head.conv_seg', teacher='decode_head.conv_seg')))
 
+auto_scale_lr = dict(enable=False, base_batch_size=4)  # the recipe's total batch (tools/train.py --auto-scale-lr)
+
 # Every loss term, the learning rate and mIoU go to TensorBoard (tensorboard --logdir work_dirs) as well as
 # to <work_dir>/<timestamp>/vis_data/scalars.json (read by tools/analysis/plot_logs.py).
 visualizer = dict(type='SegLocalVisualizer', name='visualizer',

@@ -21,6 +21,7 @@ model = dict(
                            student='auxiliary_head.conv_seg', teacher='auxiliary_head.conv_seg')))
 
 train_dataloader = dict(batch_size=2)  # 8 GPUs x 2 images
+auto_scale_lr = dict(enable=False, base_batch_size=16)  # the recipe's total batch (tools/train.py --auto-scale-lr)
 optim_wrapper = dict(
     _delete_=True, type='OptimWrapper',
     optimizer=dict(type='SGD', lr=0.02, momentum=0.9, weight_decay=5e-4), clip_grad=None)

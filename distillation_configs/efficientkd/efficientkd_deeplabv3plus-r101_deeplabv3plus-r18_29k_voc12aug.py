@@ -33,6 +33,7 @@ model = dict(
             student='decode_head.bottleneck.bn', teacher='decode_head.bottleneck.bn')))
 
 train_dataloader = dict(batch_size=6)  # one GPU
+auto_scale_lr = dict(enable=False, base_batch_size=6)  # the recipe's total batch (tools/train.py --auto-scale-lr)
 optim_wrapper = dict(
     optimizer=dict(type='SGD', lr=0.007, momentum=0.9, weight_decay=5e-4),
     paramwise_cfg=dict(custom_keys={

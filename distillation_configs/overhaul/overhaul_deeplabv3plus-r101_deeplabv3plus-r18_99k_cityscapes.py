@@ -49,6 +49,7 @@ model = dict(
             teacher='decode_head.sep_bottleneck.1.pointwise_conv.bn')))
 
 train_dataloader = dict(batch_size=6)  # one GPU
+auto_scale_lr = dict(enable=False, base_batch_size=6)  # the recipe's total batch (tools/train.py --auto-scale-lr)
 find_unused_parameters = True  # DDP: the student has no gradient during the connector warm-up
 optim_wrapper = dict(
     optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=5e-4, nesterov=True),
