@@ -8,7 +8,8 @@ Training step (``mode='loss'``)::
            multiplied by a weight schedule (AICSD's adaptive loss weighting)
     tensors recorded at the taps ──► (loss.refine_student, connector: student side only)
                                  ──► distill_losses (each weighted, optionally scheduled)
-    losses: {decode.loss_ce, aux.loss_ce, distill.<name>, ...}  (mmengine sums every '*loss*' key)
+    losses: {decode.loss_ce, aux.loss_ce, distill.<name>, ...}  (mmengine sums every '*loss*' key;
+            monitored terms are logged under keys without 'loss')
 
 Prediction and testing run the student alone. The teacher is deliberately not a submodule: it is absent
 from ``state_dict()`` (checkpoints hold the student, connectors and loss buffers), from the optimizer and
@@ -47,6 +48,12 @@ AUTOCAST_DTYPES = {None: None, 'float32': None, 'bfloat16': torch.bfloat16, 'flo
 SHARED_PREPROCESSING_KEYS = ('mean', 'std', 'bgr_to_rgb', 'rgb_to_bgr')
 
 
+def monitored_key(name: str, term: str) -> str:
+    """Log key of a monitored (logged, not optimised) term of loss ``name``: ``distill.<name without
+    'loss_'>_<term>``, without 'loss', so that mmengine does not add it to the total loss."""
+    return f'distill.{name[len("loss_"):]}_{term}'
+
+
 def registered_distill_losses() -> List[str]:
     """Names of the registered distillation losses (subclasses of ``DistillLoss``)."""
     from mmseg_kd.losses.distill_loss import DistillLoss
@@ -68,7 +75,9 @@ class SegDistiller(BaseSegmentor):
             compute in float32) and ``channels_last`` (teacher weights and inputs in channels-last memory format).
         distill_losses: ``{name: dict(type=..., student=TAP, teacher=TAP, loss_weight=..., ...)}``. Names
             start with ``loss_``; each is logged as ``distill.<name>`` (a loss returning a dict of terms,
-            e.g. CIRKD's memory contrast, as ``distill.<name>_<term>``). A TAP is a module path of
+            e.g. CIRKD's memory contrast, as ``distill.<name>_<term>``; a monitored term, logged but not
+            optimised, such as the adversarial discriminator's own loss, as
+            ``distill.<name without 'loss_'>_<term>``). A TAP is a module path of
             ``named_modules()`` or ``dict(module=path, record='output'|'input'|'pre_activation')``.
             An entry may carry ``connector=dict(type='ConvBNConnector', ...)``: a trainable adapter
             applied to the student tensor (``in_channels``/``out_channels`` are filled in).
@@ -222,6 +231,12 @@ class SegDistiller(BaseSegmentor):
         if loss_class is None or not issubclass(loss_class, DistillLoss):
             raise ValueError(f'distill_losses.{name}: unknown distillation loss type {loss_type!r}; '
                              f'registered: {", ".join(registered_distill_losses())}')
+        for term in loss_class.monitored_terms:
+            if 'loss' in monitored_key(name, term):
+                raise ValueError(f"distill_losses.{name}: its monitored term {term!r} would be logged as "
+                                 f"{monitored_key(name, term)!r}, which contains 'loss', and mmengine would add "
+                                 "it to the total loss; rename the entry so that only its 'loss_' prefix "
+                                 "contains 'loss' (e.g. 'loss_adv')")
         return MODELS.build(loss_cfg), taps
 
     @torch.no_grad()
@@ -319,7 +334,11 @@ class SegDistiller(BaseSegmentor):
             extra = {'gt_labels': gt_labels} if loss.uses_labels else {}
             value = loss(student_tensor, teacher_tensor, **extra)
             if isinstance(value, dict):  # a loss of several terms: one log key per term
-                losses.update({f'distill.{name}_{term}': term_value for term, term_value in value.items()})
+                for term, term_value in value.items():
+                    if term in loss.monitored_terms:
+                        losses[monitored_key(name, term)] = term_value.detach()
+                    else:
+                        losses[f'distill.{name}_{term}'] = term_value
             else:
                 losses[f'distill.{name}'] = value
         self.student_recorder.clear()

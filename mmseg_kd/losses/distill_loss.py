@@ -11,9 +11,10 @@ What the distiller does with a loss, in order:
   here), then ``check_shapes`` on the shapes the loss will see (after any connector);
 * every step: ``loss(connector(refine_student(student)), teacher, [gt_labels=...])``, where
   ``refine_student`` is the identity unless the loss owns a trainable student-side transform that
-  comes before the connector (AttnFD's attention refinement).
+  comes before the connector (AttnFD's attention refinement). A loss returns a scalar or a dict of
+  terms; terms named in ``monitored_terms`` are logged without entering the total loss.
 """
-from typing import Optional, Sequence
+from typing import Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -40,6 +41,11 @@ class DistillLoss(nn.Module):
 
     #: Whether ``forward`` takes ``gt_labels`` (B, H_img, W_img) from the batch's data samples.
     uses_labels = False
+
+    #: Terms of a dict-valued loss that are logged but not optimised (detached values, e.g. an inner
+    #: discriminator's own loss). The distiller logs them as ``distill.<name without 'loss_'>_<term>``, a key
+    #: without 'loss', so that mmengine leaves them out of the total loss.
+    monitored_terms: Tuple[str, ...] = ()
 
     def __init__(self, loss_weight: float = 1.0, weight_schedule: Optional[dict] = None):
         super().__init__()
