@@ -4,16 +4,19 @@
                                               [--device cuda] [--teacher-dtype bfloat16] [--iteration N]
                                               [--out result.json]
 
-On the current device, after warm-up, it times (median of ``--iters`` rounds, the steps alternating within each round) three steps on the same synthetic batch:
+On the current device, after warm-up, it times (``--iters`` rounds, the steps alternating within each round) three
+steps on the same synthetic batch:
 
 * ``student``: the student's training step alone (loss, backward, optimizer step);
 * ``teacher``: the distiller's teacher forward alone (no_grad, only the parts its taps need);
 * ``distill``: the full distillation step (teacher forward, student loss, distillation losses, backward, step);
 
-and reports images/s, the overhead ratio ``t(distill) / (t(student) + t(teacher))`` and the peak memory of each step
+and reports images/s, the overhead ratio ``t(distill) / (t(student) + t(teacher))`` (the median over rounds of each
+round's ratio, with its quartiles; also the ratio of the median times) and the peak memory of each step
 (CUDA: ``max_memory_allocated`` above the memory in use before the step; CPU: the process's peak resident memory
-while the step runs, above its resident memory before it, using Linux's resettable high-water mark). Output: a table, and JSON with ``--out``. The teacher's weights do not change the
-timings, so the teacher checkpoint is not loaded. The steps run at training iteration ``--iteration`` (default: the
+while the step runs, above its resident memory before it, using Linux's resettable high-water mark). Output: a table
+(median times), and JSON with ``--out``. The teacher's weights do not change the timings, so the teacher checkpoint is
+not loaded. The steps run at training iteration ``--iteration`` (default: the
 middle of the config's schedule), so loss-weight schedules and a connector warm-up are where a run spends most steps.
 """
 import argparse
@@ -149,7 +152,7 @@ def main(argv=None):
             steps[name]()
         memory[name] = peak.megabytes
 
-    ratio = seconds['distill'] / (seconds['student'] + seconds['teacher'])
+    spread = quartiles(round_ratios)
     result = dict(
         config=args.config, device=str(args.device),
         device_name=torch.cuda.get_device_name() if str(args.device).startswith('cuda') else 'cpu',
@@ -157,16 +160,18 @@ def main(argv=None):
         training_iteration=iteration,
         teacher_dtype=str(distiller.teacher_autocast_dtype or 'float32').replace('torch.', ''),
         seconds=seconds, images_per_second={k: args.batch_size / v for k, v in seconds.items()},
-        peak_memory_mb=memory, overhead_ratio=ratio, overhead_ratio_per_round=quartiles(round_ratios))
+        peak_memory_mb=memory, overhead_ratio=spread['median'],
+        overhead_ratio_quartiles=[spread['q1'], spread['q3']],
+        overhead_ratio_of_median_times=seconds['distill'] / (seconds['student'] + seconds['teacher']))
     print(f"\n{args.config}\n{result['device_name']}, batch {args.batch_size}, {size[0]}x{size[1]}, "
           f"teacher {result['teacher_dtype']}, median of {args.iters} after {args.warmup} warm-up\n")
     print('| step | time (ms) | images/s | peak memory (MB) |\n|---|---|---|---|')
     for name in STEPS:
         print(f"| {name} | {seconds[name] * 1000:.1f} | {result['images_per_second'][name]:.2f} | "
               f'{memory[name]:.0f} |')
-    spread = result['overhead_ratio_per_round']
-    print(f'\noverhead ratio t(distill) / (t(student) + t(teacher)) = {ratio:.3f}  (per round: median '
-          f"{spread['median']:.3f}, quartiles {spread['q1']:.3f}-{spread['q3']:.3f}; a wide spread means a busy machine)")
+    print(f"\noverhead ratio t(distill) / (t(student) + t(teacher)) = {spread['median']:.3f} (median over rounds; "
+          f"quartiles {spread['q1']:.3f}-{spread['q3']:.3f}, a wide spread means a busy machine; ratio of the "
+          f"median times {result['overhead_ratio_of_median_times']:.3f})")
     if args.out:
         with open(args.out, 'w') as file:
             json.dump(result, file, indent=2)
