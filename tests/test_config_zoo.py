@@ -32,6 +32,13 @@ def test_the_zoo_is_complete():
         assert all(name.endswith(f'_{suffix}.py') for name in names)
 
 
+def test_every_method_has_configs():
+    methods = {path.name for path in (REPO / 'distillation_configs').iterdir() if path.is_dir()} - {'_base_'}
+    assert methods == {'aicsd', 'at', 'attnfd', 'cgd', 'cirkd', 'cwd', 'dist', 'efficientkd', 'fitnet', 'ifvd', 'kd',
+                       'overhaul', 'skd'}
+    assert all(list((REPO / 'distillation_configs' / method).glob('*.py')) for method in methods)
+
+
 @pytest.mark.parametrize('path', [c for c in CONFIGS if c.startswith('distillation_configs/')])
 def test_distillation_configs_log_to_tensorboard(path):
     backends = [backend['type'] for backend in Config.fromfile(REPO / path).visualizer.vis_backends]
@@ -58,6 +65,7 @@ def fake_batch(num_classes: int, size: int = 64):
     for seed in range(2):
         generator = torch.Generator().manual_seed(seed)
         labels = torch.randint(0, num_classes, (1, size, size), generator=generator)
+        labels[:, :4] = 255  # an ignored band, as real labels have
         sample = SegDataSample(gt_sem_seg=PixelData(data=labels))
         sample.set_metainfo(dict(img_shape=(size, size), ori_shape=(size, size), pad_shape=(size, size)))
         samples.append(sample)
