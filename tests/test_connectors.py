@@ -246,6 +246,8 @@ def test_connector_phases_need_a_connector_with_parameters(r18_checkpoint):
     (dict(train_connectors_after_warmup=False), {}, True),
     (dict(connector_warmup_iters=100), dict(find_unused_parameters=True), False),
     (dict(connector_warmup_iters=100), dict(model_wrapper_cfg=dict(find_unused_parameters=True)), False),
+    (dict(connector_warmup_iters=100),  # mmengine ignores the top-level key when model_wrapper_cfg is given
+     dict(find_unused_parameters=True, model_wrapper_cfg=dict(type='MMDistributedDataParallel')), True),
     (dict(connector_warmup_iters=0), {}, False),
 ])
 def test_distributed_warmup_without_unused_parameter_search_is_refused(model, options, refused):

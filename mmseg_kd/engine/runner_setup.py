@@ -22,6 +22,15 @@ def apply_common_options(cfg: Config, config_path: str, launcher: str, work_dir=
     return cfg
 
 
+def ddp_finds_unused_parameters(cfg: Config) -> bool:
+    """Whether mmengine's runner will build DDP with ``find_unused_parameters``: a ``model_wrapper_cfg`` is taken
+    as it is (the top-level ``find_unused_parameters`` is then ignored), otherwise the top-level key counts."""
+    wrapper = cfg.get('model_wrapper_cfg')
+    if wrapper:
+        return bool(wrapper.get('find_unused_parameters', False))
+    return bool(cfg.get('find_unused_parameters', False))
+
+
 def check_unused_parameters_allowed(cfg: Config) -> None:
     """A distiller whose connectors or student sit out some iterations needs DDP's unused-parameter search.
 
@@ -30,13 +39,10 @@ def check_unused_parameters_allowed(cfg: Config) -> None:
     """
     model = cfg.get('model') or {}
     sits_out = model.get('connector_warmup_iters', 0) or model.get('train_connectors_after_warmup') is False
-    if cfg.launcher == 'none' or not sits_out:
-        return
-    wrapper = cfg.get('model_wrapper_cfg') or {}
-    if not wrapper.get('find_unused_parameters', cfg.get('find_unused_parameters', False)):
+    if cfg.launcher != 'none' and sits_out and not ddp_finds_unused_parameters(cfg):
         raise ValueError('model.connector_warmup_iters / train_connectors_after_warmup=False leave parameters '
                          'without gradient in some iterations, which DDP refuses: add '
-                         '`find_unused_parameters = True` to the config')
+                         '`find_unused_parameters = True` to the config (or to its model_wrapper_cfg, if it has one)')
 
 
 def start_cpu_process_group(cfg: Config) -> None:
@@ -54,7 +60,7 @@ def start_cpu_process_group(cfg: Config) -> None:
     cfg.setdefault('env_cfg', {})['dist_cfg'] = dist_cfg
     wrapper = dict(cfg.get('model_wrapper_cfg') or dict(
         type='MMDistributedDataParallel', broadcast_buffers=False,
-        find_unused_parameters=cfg.get('find_unused_parameters', False)))
+        find_unused_parameters=ddp_finds_unused_parameters(cfg)))
     wrapper['device_ids'] = None
     cfg.model_wrapper_cfg = wrapper
     timeout = dist_cfg.get('timeout')
