@@ -1,23 +1,7 @@
-# CIRKD's protocol (winycg/CIRKD): teacher DeepLabV3-R101, student DeepLabV3-MobileNetV2, Cityscapes, 512x1024 crops,
-# 40k iterations, 8 GPUs x 2 images, SGD lr 0.02, momentum 0.9, weight decay 1e-4, poly (power 0.9).
+# CIRKD's protocol (winycg/CIRKD) with a DeepLabV3-MobileNetV2 student: the R18 protocol base with another
+# student (teacher DeepLabV3-R101, Cityscapes, 512x1024 crops, 40k iterations, 8 GPUs x 2 images, SGD lr 0.02).
 # The method files add the losses.
-_base_ = ['../../configs/cityscapes/deeplabv3_mobilenetv2-d8_cityscapes-512x1024.py']
-custom_imports = dict(imports=['mmseg_kd'], allow_failed_imports=False)
+_base_ = ['./cirkd-protocol_deeplabv3-r101_deeplabv3-r18_40k_cityscapes.py']
 
-model = dict(
-    _delete_=True,
-    type='SegDistiller',
-    student=dict(cfg_path='{{fileDirname}}/../../configs/cityscapes/deeplabv3_mobilenetv2-d8_cityscapes-512x1024.py'),
-    teacher=dict(cfg_path='{{fileDirname}}/../../configs/cityscapes/deeplabv3_r101-d8_cityscapes-512x1024.py',
-                 checkpoint='checkpoints/deeplabv3_r101-d8_cityscapes-512x1024.pth'),
-    distill_losses=dict())
-train_dataloader = dict(batch_size=2)
-auto_scale_lr = dict(enable=False, base_batch_size=16)  # the recipe's total batch (tools/train.py --auto-scale-lr)
-optim_wrapper = dict(optimizer=dict(lr=0.02, weight_decay=0.0001))
-param_scheduler = [dict(type='PolyLR', eta_min=0.0, power=0.9, begin=0, end=40000, by_epoch=False)]
-train_cfg = dict(max_iters=40000, val_interval=4000)
-default_hooks = dict(checkpoint=dict(interval=4000))
-
-# TensorBoard besides the JSON log: every loss term, the learning rate and mIoU (tensorboard --logdir work_dirs)
-visualizer = dict(type='SegLocalVisualizer', name='visualizer',
-                  vis_backends=[dict(type='LocalVisBackend'), dict(type='TensorboardVisBackend')])
+model = dict(student=dict(
+    cfg_path='{{fileDirname}}/../../configs/cityscapes/deeplabv3_mobilenetv2-d8_cityscapes-512x1024.py'))
