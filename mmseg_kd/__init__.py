@@ -4,8 +4,8 @@ Importing the package registers the distiller, the losses and the loss-weight sc
 registries, and allow-lists the few mmengine/numpy types of training checkpoints for torch's
 weights-only loading (so ``--resume`` works on torch >= 2.6 with safe loading left on).
 """
-from mmseg_kd import distillers, engine, losses  # noqa: F401  (registers the modules)
-from mmseg_kd.engine.safe_checkpoint import allow_mmengine_checkpoint_types
+from mmseg_kd import distillers, engine, layers, losses, schedules  # noqa: F401  (registers the modules)
+from mmseg_kd.checkpoint import allow_mmengine_checkpoint_types
 
 __version__ = '0.1.0'
 

@@ -7,6 +7,6 @@ builds them from a config like any segmentor. Loss-weight schedules are not mode
 from mmengine.registry import Registry
 from mmseg.registry import MODELS
 
-WEIGHT_SCHEDULES = Registry('loss weight schedule', locations=['mmseg_kd.engine'])
+WEIGHT_SCHEDULES = Registry('loss weight schedule', locations=['mmseg_kd.schedules'])
 
 __all__ = ['MODELS', 'WEIGHT_SCHEDULES']

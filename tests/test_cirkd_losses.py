@@ -20,7 +20,8 @@ from mmseg.structures import SegDataSample
 
 from conftest import REPO, STUDENT_CFG
 from naive_reference import kl_list, softmax_list
-from mmseg_kd.losses import ClassEmbeddingQueue, MemoryPixelRegionContrast, MiniBatchPixelRelation
+from mmseg_kd.layers import ClassEmbeddingQueue
+from mmseg_kd.losses import MemoryPixelRegionContrast, MiniBatchPixelRelation
 from mmseg_kd.losses.memory_pixel_region_contrast import similarity_kl
 
 
@@ -130,7 +131,7 @@ def test_mini_batch_relation_resizes_the_student_and_rejects_vectors():
 
 MEMORY_SCRIPT = """
 import torch
-from mmseg_kd.engine.peak_memory import PeakMemory
+from mmseg_kd.analysis.peak_memory import PeakMemory
 from mmseg_kd.losses.mini_batch_pixel_relation import MiniBatchPixelRelation
 torch.set_num_threads(1)
 generator = torch.Generator().manual_seed(0)

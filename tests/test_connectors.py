@@ -9,7 +9,7 @@ from mmengine.optim import build_optim_wrapper
 from mmseg.registry import MODELS
 
 from conftest import STUDENT_CFG
-from mmseg_kd.distillers import ConvBNConnector, ConvConnector, ResizeConnector
+from mmseg_kd.layers import ConvBNConnector, ConvConnector, ResizeConnector
 from test_seg_distiller import batch
 
 

@@ -6,8 +6,9 @@ import pytest
 import torch
 from torch import nn
 
-from mmseg_kd.distillers import ChannelSpatialAttention, ParameterFreeChannelSpatialAttention, Tap
-from mmseg_kd.engine.safe_checkpoint import CheckpointMismatchError
+from mmseg_kd.distillers import Tap
+from mmseg_kd.layers import ChannelSpatialAttention, ParameterFreeChannelSpatialAttention
+from mmseg_kd.checkpoint.safe_loading import CheckpointMismatchError
 from mmseg_kd.losses import (AttentionGuidedFeatureDistillation, AttentionTransfer, FeatureMSE,
                              IntraClassFeatureVariation, OverhaulFeatureDistillation,
                              PairwiseSimilarityDistillation, teacher_bn_margin)

@@ -23,10 +23,11 @@ from torch import nn
 from torch.nn.utils import parametrize
 
 from conftest import PYTHON, REPO
-from mmseg_kd.engine.safe_checkpoint import load_checkpoint_file
-from mmseg_kd.losses import HolisticAdversarialDistillation, LogitDiscriminator
+from mmseg_kd.checkpoint.safe_loading import load_checkpoint_file
+from mmseg_kd.layers import LogitDiscriminator
+from mmseg_kd.losses import HolisticAdversarialDistillation
 from mmseg_kd.losses.holistic_adversarial_distillation import discriminator_hinge_loss, generator_loss
-from mmseg_kd.losses.logit_discriminator import SelfAttention2d
+from mmseg_kd.layers.logit_discriminator import SelfAttention2d
 from test_config_zoo import fake_batch
 from test_tools import free_port, run
 

@@ -5,7 +5,7 @@ import pytest
 import torch
 from mmengine.logging import MessageHub
 
-from mmseg_kd.engine import LinearWarmupDecay, RemainingTraining, TrainingProgress, build_weight_schedule
+from mmseg_kd.schedules import LinearWarmupDecay, RemainingTraining, TrainingProgress, build_weight_schedule
 from mmseg_kd.losses import ChannelGroupDivergence, InterClassSimilarityDistillation, KLDivergence
 
 

@@ -9,7 +9,7 @@ from mmseg.structures import SegDataSample
 
 from conftest import STUDENT_CFG, TEACHER_CFG, save_checkpoint
 from mmseg_kd.distillers import UnknownTapError
-from mmseg_kd.engine.safe_checkpoint import CheckpointMismatchError
+from mmseg_kd.checkpoint.safe_loading import CheckpointMismatchError
 
 LOGITS = 'decode_head.conv_seg'
 

@@ -16,7 +16,7 @@ from mmseg.registry import MODELS
 
 import mmseg_kd  # noqa: F401
 from mmseg_kd.distillers.model_config import resolve_model_config
-from mmseg_kd.engine.safe_checkpoint import load_checkpoint_file, load_state_dict_strictly
+from mmseg_kd.checkpoint.safe_loading import load_checkpoint_file, load_state_dict_strictly
 
 STUDENT_PREFIX = 'student.'
 

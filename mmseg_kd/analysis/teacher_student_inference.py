@@ -21,7 +21,7 @@ from mmseg.registry import DATASETS
 from mmseg_kd.analysis.distiller_networks import is_distiller_config
 from mmseg_kd.distillers.forward_for_taps import forward_for_taps
 from mmseg_kd.distillers.seg_distiller import SegDistiller
-from mmseg_kd.engine.safe_checkpoint import (extract_state_dict, load_checkpoint_file,
+from mmseg_kd.checkpoint.safe_loading import (extract_state_dict, load_checkpoint_file,
                                              load_state_dict_strictly)
 from mmseg_kd.registry import MODELS
 

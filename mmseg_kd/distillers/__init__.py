@@ -1,9 +1,10 @@
-from mmseg_kd.distillers.channel_spatial_attention import (ChannelSpatialAttention,
-                                                          ParameterFreeChannelSpatialAttention)
-from mmseg_kd.distillers.connectors import Connector, ConvBNConnector, ConvConnector, ResizeConnector
+"""The distiller: ``SegDistiller`` and what it is made of (taps that record tensors by module path, the parts of a
+segmentor a tap needs, student/teacher config resolution).
+
+Layering: builds on ``losses``, ``layers``, ``schedules`` and ``checkpoint``; only ``engine``, ``analysis`` and the
+tools import it.
+"""
 from mmseg_kd.distillers.seg_distiller import SegDistiller
 from mmseg_kd.distillers.taps import Tap, TapRecorder, UnknownTapError
 
-__all__ = ['ChannelSpatialAttention', 'Connector', 'ConvBNConnector', 'ConvConnector',
-           'ParameterFreeChannelSpatialAttention', 'ResizeConnector', 'SegDistiller', 'Tap', 'TapRecorder',
-           'UnknownTapError']
+__all__ = ['SegDistiller', 'Tap', 'TapRecorder', 'UnknownTapError']

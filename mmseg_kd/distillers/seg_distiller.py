@@ -16,7 +16,7 @@ from ``state_dict()`` (checkpoints hold the student, connectors and loss buffers
 from DDP, and ``train()`` cannot switch it out of eval mode (except its norm layers, with
 ``teacher_bn_train=True``). It still follows ``.to()``/``.cuda()``.
 
-Connectors (``mmseg_kd/distillers/connectors.py``) are built after the build-time dry run, which knows
+Connectors (``mmseg_kd/layers/connectors.py``) are built after the build-time dry run, which knows
 the channel counts, into ``self.connectors`` (keyed by loss name): they are part of the distiller's
 state_dict, optimizer and DDP module. With ``connector_warmup_iters`` the first iterations train the
 connectors alone (the Overhaul lineage's connector-only epoch 0): the student runs without gradient, so
@@ -37,8 +37,8 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from mmseg_kd.distillers.forward_for_taps import forward_for_taps
 from mmseg_kd.distillers.model_config import resolve_model_config
 from mmseg_kd.distillers.taps import Tap, TapRecorder, parse_tap
-from mmseg_kd.engine.loss_weight_schedules import build_weight_schedule, current_train_iteration
-from mmseg_kd.engine.safe_checkpoint import (extract_state_dict, load_checkpoint_file,
+from mmseg_kd.schedules.loss_weight_schedules import build_weight_schedule, current_train_iteration
+from mmseg_kd.checkpoint.safe_loading import (extract_state_dict, load_checkpoint_file,
                                              load_state_dict_strictly)
 from mmseg_kd.registry import MODELS
 

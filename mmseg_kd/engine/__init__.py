@@ -1,11 +1,10 @@
-from mmseg_kd.engine.loss_weight_schedules import (ConstantWeight, LinearWarmupDecay, RemainingTraining,
-                                                   TrainingProgress, build_weight_schedule,
-                                                   current_train_iteration)
+"""The runner's concerns: hooks every training run gets (weights-only checkpoints, torch RNG across a resume, the
+non-finite-loss stop) and the set-up the tools share (``runner_setup``).
+
+Layering: the top of the package besides ``analysis``; nothing in ``mmseg_kd`` below it imports it.
+"""
 from mmseg_kd.engine.non_finite_loss_hook import NonFiniteLossError, NonFiniteLossHook
-from mmseg_kd.engine.safe_checkpoint import allow_mmengine_checkpoint_types
 from mmseg_kd.engine.torch_rng_checkpoint_hook import TorchRngCheckpointHook
 from mmseg_kd.engine.weights_only_checkpoint_hook import WeightsOnlyCheckpointHook
 
-__all__ = ['ConstantWeight', 'LinearWarmupDecay', 'NonFiniteLossError', 'NonFiniteLossHook', 'RemainingTraining',
-           'TorchRngCheckpointHook', 'TrainingProgress', 'WeightsOnlyCheckpointHook',
-           'allow_mmengine_checkpoint_types', 'build_weight_schedule', 'current_train_iteration']
+__all__ = ['NonFiniteLossError', 'NonFiniteLossHook', 'TorchRngCheckpointHook', 'WeightsOnlyCheckpointHook']

@@ -1,8 +1,11 @@
+"""Distillation losses, one file per loss, each starting with its formula and paper.
+
+Layering: builds on ``layers``, ``schedules``, ``checkpoint`` and ``utils``; the distiller uses it.
+"""
 from mmseg_kd.losses.attention_guided_feature_distillation import AttentionGuidedFeatureDistillation
 from mmseg_kd.losses.attention_transfer import AttentionTransfer, attention_map
 from mmseg_kd.losses.channel_group_divergence import ChannelGroupDivergence, grouped_spatial_kl
 from mmseg_kd.losses.channel_wise_divergence import ChannelWiseDivergence
-from mmseg_kd.losses.class_embedding_queue import ClassEmbeddingQueue
 from mmseg_kd.losses.distill_loss import DistillLoss, FeatureDistillLoss, LogitDistillLoss
 from mmseg_kd.losses.feature_mse import FeatureMSE
 from mmseg_kd.losses.holistic_adversarial_distillation import HolisticAdversarialDistillation
@@ -11,16 +14,15 @@ from mmseg_kd.losses.inter_class_similarity import (InterClassSimilarityDistilla
 from mmseg_kd.losses.inter_intra_class_correlation import InterIntraClassCorrelation
 from mmseg_kd.losses.intra_class_feature_variation import IntraClassFeatureVariation
 from mmseg_kd.losses.kl_divergence import KLDivergence
-from mmseg_kd.losses.logit_discriminator import LogitDiscriminator
 from mmseg_kd.losses.memory_pixel_region_contrast import MemoryPixelRegionContrast
 from mmseg_kd.losses.mini_batch_pixel_relation import MiniBatchPixelRelation
 from mmseg_kd.losses.overhaul_feature_distillation import OverhaulFeatureDistillation, teacher_bn_margin
 from mmseg_kd.losses.pairwise_similarity import PairwiseSimilarityDistillation
 
 __all__ = ['AttentionGuidedFeatureDistillation', 'AttentionTransfer', 'ChannelGroupDivergence',
-           'ChannelWiseDivergence', 'ClassEmbeddingQueue', 'DistillLoss', 'FeatureDistillLoss', 'FeatureMSE',
+           'ChannelWiseDivergence', 'DistillLoss', 'FeatureDistillLoss', 'FeatureMSE',
            'HolisticAdversarialDistillation', 'InterClassSimilarityDistillation', 'InterIntraClassCorrelation',
-           'IntraClassFeatureVariation', 'KLDivergence', 'LogitDiscriminator', 'LogitDistillLoss',
+           'IntraClassFeatureVariation', 'KLDivergence', 'LogitDistillLoss',
            'MemoryPixelRegionContrast', 'MiniBatchPixelRelation', 'OverhaulFeatureDistillation',
            'PairwiseSimilarityDistillation', 'attention_map', 'grouped_spatial_kl', 'inter_class_similarity_matrix',
            'teacher_bn_margin']

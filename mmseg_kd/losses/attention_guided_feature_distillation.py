@@ -40,9 +40,9 @@ from typing import Optional
 import torch
 from torch import nn
 
-from mmseg_kd.distillers.channel_spatial_attention import (ChannelSpatialAttention,
+from mmseg_kd.layers.channel_spatial_attention import (ChannelSpatialAttention,
                                                           ParameterFreeChannelSpatialAttention)
-from mmseg_kd.engine.safe_checkpoint import (extract_state_dict, load_checkpoint_file,
+from mmseg_kd.checkpoint.safe_loading import (extract_state_dict, load_checkpoint_file,
                                              load_state_dict_strictly)
 from mmseg_kd.losses.distill_loss import FeatureDistillLoss
 from mmseg_kd.registry import MODELS

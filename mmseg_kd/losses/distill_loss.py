@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mmseg_kd.engine.loss_weight_schedules import build_weight_schedule, current_train_iteration
+from mmseg_kd.schedules.loss_weight_schedules import build_weight_schedule, current_train_iteration
 
 
 def full_precision(tensor: torch.Tensor):
@@ -35,7 +35,7 @@ class DistillLoss(nn.Module):
 
     Args:
         loss_weight: the weight λ of the loss in the total loss.
-        weight_schedule: optional schedule config (see ``mmseg_kd.engine.loss_weight_schedules``);
+        weight_schedule: optional schedule config (see ``mmseg_kd.schedules.loss_weight_schedules``);
             the weight at iteration n is ``loss_weight * schedule(n)``.
     """
 

@@ -38,11 +38,11 @@ from typing import Dict, Optional
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
+from mmengine.dist import get_world_size
 from mmengine.registry import OPTIMIZERS
 
-from mmseg_kd.engine.all_gather import world_size_and_rank
 from mmseg_kd.losses.distill_loss import LogitDistillLoss, full_precision
-from mmseg_kd.losses.logit_discriminator import LogitDiscriminator
+from mmseg_kd.layers.logit_discriminator import LogitDiscriminator
 from mmseg_kd.registry import MODELS
 
 #: state_dict key part under which the discriminator optimizer's state is saved.
@@ -127,7 +127,7 @@ class HolisticAdversarialDistillation(LogitDistillLoss):
             L_D before the step, a detached scalar.
         """
         parameters = list(self.discriminator.parameters())
-        world_size, _ = world_size_and_rank()
+        world_size = get_world_size()
         self.discriminator.requires_grad_(True)
         try:
             with torch.enable_grad():

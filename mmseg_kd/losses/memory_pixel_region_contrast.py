@@ -52,11 +52,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from mmcv.cnn import build_norm_layer
+from mmengine.dist import get_rank
 from torch import nn
 
-from mmseg_kd.engine.all_gather import all_gather_rows, world_size_and_rank
-from mmseg_kd.engine.loss_weight_schedules import current_train_iteration
-from mmseg_kd.losses.class_embedding_queue import ClassEmbeddingQueue
+from mmseg_kd.utils.all_gather import all_gather_rows
+from mmseg_kd.schedules.loss_weight_schedules import current_train_iteration
+from mmseg_kd.layers.class_embedding_queue import ClassEmbeddingQueue
 from mmseg_kd.losses.distill_loss import DistillLoss, full_precision, labels_at
 from mmseg_kd.registry import MODELS
 
@@ -227,7 +228,7 @@ class MemoryPixelRegionContrast(DistillLoss):
         regions = F.normalize(sums[present], p=2, dim=1)
         region_labels = present % classes
 
-        _, rank = world_size_and_rank()
+        rank = get_rank()
         random_keys = torch.rand(group.numel(), generator=self._generator(_PIXEL_CHOICE, rank),
                                  dtype=torch.float64).to(group.device)
         order = torch.argsort(group.double() + random_keys)  # grouped, random order inside each group

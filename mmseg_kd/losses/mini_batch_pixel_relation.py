@@ -31,7 +31,7 @@ from typing import Optional
 import torch
 import torch.nn.functional as F
 
-from mmseg_kd.engine.all_gather import all_gather_rows, all_gather_with_grad
+from mmseg_kd.utils.all_gather import all_gather_rows, all_gather_with_grad
 from mmseg_kd.losses.distill_loss import DistillLoss
 from mmseg_kd.registry import MODELS
 

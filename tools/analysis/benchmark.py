@@ -35,7 +35,7 @@ from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
 import mmseg_kd  # noqa: F401
-from mmseg_kd.engine.peak_memory import PeakMemory
+from mmseg_kd.analysis.peak_memory import PeakMemory
 
 STEPS = ('student', 'teacher', 'distill')
 

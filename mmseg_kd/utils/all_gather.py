@@ -2,7 +2,8 @@
 
 Both functions concatenate along dim 0 in rank order and accept a different number of rows on each rank
 (the rows are padded to the longest for ``torch.distributed.all_gather`` and the padding is removed).
-Outside a distributed run (no initialised process group) they return the tensor itself.
+Outside a distributed run (no initialised process group: ``mmengine.dist.get_world_size()`` is 1) they return
+the tensor itself.
 
 * :func:`all_gather_rows` is a constant (no gradient): e.g. teacher embeddings to enqueue.
 * :func:`all_gather_with_grad` lets gradients flow back to the rank that owns each row: in backward the
@@ -10,17 +11,11 @@ Outside a distributed run (no initialised process group) they return the tensor 
   rows) and each rank keeps the slice of its own rows. With DDP averaging parameter gradients, the
   result is the gradient of the mean over ranks of the per-rank losses, as for any local loss.
 """
-from typing import List, Tuple
+from typing import List
 
 import torch
 import torch.distributed as dist
-
-
-def world_size_and_rank() -> Tuple[int, int]:
-    """(world size, rank) of the default process group; (1, 0) when none is initialised."""
-    if dist.is_available() and dist.is_initialized():
-        return dist.get_world_size(), dist.get_rank()
-    return 1, 0
+from mmengine.dist import get_rank, get_world_size
 
 
 def _rows_per_rank(tensor: torch.Tensor, world_size: int) -> List[int]:
@@ -42,7 +37,7 @@ def _gather_padded(tensor: torch.Tensor, counts: List[int]) -> torch.Tensor:
 @torch.no_grad()
 def all_gather_rows(tensor: torch.Tensor) -> torch.Tensor:
     """Rows (n_r, ...) of every rank r → (Σ_r n_r, ...) in rank order, without gradient."""
-    world_size, _ = world_size_and_rank()
+    world_size = get_world_size()
     if world_size == 1:
         return tensor
     return _gather_padded(tensor.detach().contiguous(), _rows_per_rank(tensor, world_size))
@@ -52,8 +47,8 @@ class _AllGatherWithGrad(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, tensor):
-        world_size, rank = world_size_and_rank()
-        counts = _rows_per_rank(tensor, world_size)
+        rank = get_rank()
+        counts = _rows_per_rank(tensor, get_world_size())
         ctx.own_rows = (sum(counts[:rank]), sum(counts[:rank + 1]))
         return _gather_padded(tensor.contiguous(), counts)
 
@@ -67,7 +62,6 @@ class _AllGatherWithGrad(torch.autograd.Function):
 
 def all_gather_with_grad(tensor: torch.Tensor) -> torch.Tensor:
     """Rows (n_r, ...) of every rank r → (Σ_r n_r, ...) in rank order; gradients reach the owning rank."""
-    world_size, _ = world_size_and_rank()
-    if world_size == 1:
+    if get_world_size() == 1:
         return tensor
     return _AllGatherWithGrad.apply(tensor)

@@ -1,0 +1,12 @@
+"""Building blocks that losses and the distiller use: connectors, channel-spatial attention (CBAM), the SKD
+logit discriminator and per-class embedding queues.
+
+Layering: depends on ``mmseg_kd.registry`` and mmcv only; ``losses`` and ``distillers`` build on it.
+"""
+from mmseg_kd.layers.channel_spatial_attention import ChannelSpatialAttention, ParameterFreeChannelSpatialAttention
+from mmseg_kd.layers.class_embedding_queue import ClassEmbeddingQueue
+from mmseg_kd.layers.connectors import Connector, ConvBNConnector, ConvConnector, ResizeConnector
+from mmseg_kd.layers.logit_discriminator import LogitDiscriminator
+
+__all__ = ['ChannelSpatialAttention', 'ClassEmbeddingQueue', 'Connector', 'ConvBNConnector', 'ConvConnector',
+           'LogitDiscriminator', 'ParameterFreeChannelSpatialAttention', 'ResizeConnector']
