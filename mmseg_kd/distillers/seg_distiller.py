@@ -24,11 +24,9 @@ the optimizer skips its parameters (no gradient, no weight decay, no momentum).
 """
 import contextlib
 import copy
-import warnings
 from typing import Dict, List, Optional, Tuple
 
 import torch
-from mmengine.logging import print_log
 from mmengine.registry import DefaultScope
 from mmseg.models.segmentors.base import BaseSegmentor
 from torch import nn
@@ -37,9 +35,8 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from mmseg_kd.distillers.forward_for_taps import forward_for_taps
 from mmseg_kd.distillers.model_config import resolve_model_config
 from mmseg_kd.distillers.taps import Tap, TapRecorder, parse_tap
+from mmseg_kd.distillers.teacher_checkpoint import load_teacher_checkpoint
 from mmseg_kd.schedules.loss_weight_schedules import build_weight_schedule, current_train_iteration
-from mmseg_kd.checkpoint.safe_loading import (extract_state_dict, load_checkpoint_file,
-                                             load_state_dict_strictly)
 from mmseg_kd.registry import MODELS
 
 AUTOCAST_DTYPES = {None: None, 'float32': None, 'bfloat16': torch.bfloat16, 'float16': torch.float16}
@@ -141,7 +138,7 @@ class SegDistiller(BaseSegmentor):
 
         self.student = MODELS.build(student_cfg)
         teacher_model = MODELS.build(teacher_cfg)
-        self._load_teacher_weights(teacher_model, teacher)
+        load_teacher_checkpoint(teacher_model, teacher)
         teacher_model.eval()
         teacher_model.requires_grad_(False)
         if teacher.get('autocast_dtype') not in AUTOCAST_DTYPES:
@@ -191,23 +188,6 @@ class SegDistiller(BaseSegmentor):
                     f'teacher and student preprocess images differently ({key}: teacher {its}, '
                     f"distiller {mine}); the teacher receives the student's preprocessed batch. Give "
                     'SegDistiller a data_preprocessor matching the teacher, or use configs that agree.')
-
-    @staticmethod
-    def _load_teacher_weights(teacher_model: nn.Module, entry: dict) -> None:
-        checkpoint = entry.get('checkpoint')
-        where = entry.get('cfg_path', 'the inline teacher config')
-        if checkpoint is None:
-            message = ('teacher.checkpoint is None: the TEACHER IS RANDOMLY INITIALISED. Distilling from it '
-                       'teaches the student noise; this is for tests and config checks only.')
-            warnings.warn(message, stacklevel=3)
-            print_log(message, logger='current', level=30)
-            return  # PyTorch's default initialisation: no init_weights (slow, may fetch pretrained weights)
-        raw = load_checkpoint_file(checkpoint, what='teacher checkpoint',
-                                   allow_unsafe=entry.get('allow_unsafe_checkpoint', False))
-        state_dict = extract_state_dict(raw, what=f'teacher checkpoint {checkpoint!r}')
-        load_state_dict_strictly(teacher_model, state_dict, what=f'teacher checkpoint {checkpoint!r}',
-                                 config_hint=where)
-        print_log(f'teacher weights loaded from {checkpoint} ({len(state_dict)} tensors)', logger='current')
 
     def _build_loss(self, name: str, loss_cfg: dict) -> Tuple[nn.Module, Tuple[Tap, Tap]]:
         from mmseg_kd.losses.distill_loss import DistillLoss
