@@ -13,10 +13,10 @@ from mmseg_kd.layers import ConvBNConnector, ConvConnector, ResizeConnector
 from test_seg_distiller import batch
 
 
-def distiller_cfg(checkpoint, losses, **kwargs):
-    return dict(type='SegDistiller', student=dict(cfg_path=str(STUDENT_CFG)),
-                teacher=dict(cfg_path=str(STUDENT_CFG), checkpoint=checkpoint), distill_losses=losses,
-                **kwargs)
+def distiller_cfg(checkpoint, losses, student_options=None, teacher_options=None, **kwargs):
+    return dict(type='SegDistiller', student=dict(cfg_path=str(STUDENT_CFG), **(student_options or {})),
+                teacher=dict(cfg_path=str(STUDENT_CFG), checkpoint=checkpoint, **(teacher_options or {})),
+                distill_losses=losses, **kwargs)
 
 
 LOGITS = 'decode_head.conv_seg'
@@ -133,7 +133,7 @@ def test_connector_output_is_what_the_loss_sees(fitnet_distiller):
 # ----------------------------------------------------------------------------- distiller options
 def test_teacher_bn_train_puts_only_the_teacher_norms_in_train_mode(r18_checkpoint):
     losses = dict(loss_kd=dict(type='KLDivergence', student=LOGITS, teacher=LOGITS))
-    distiller = MODELS.build(distiller_cfg(r18_checkpoint, losses, teacher_bn_train=True))
+    distiller = MODELS.build(distiller_cfg(r18_checkpoint, losses, teacher_options=dict(bn_train=True)))
     distiller.train()
     norms = [m for m in distiller.teacher.modules() if isinstance(m, torch.nn.BatchNorm2d)]
     others = [m for m in distiller.teacher.modules() if not isinstance(m, torch.nn.BatchNorm2d)]
@@ -152,8 +152,8 @@ def test_teacher_bn_train_puts_only_the_teacher_norms_in_train_mode(r18_checkpoi
 def test_student_loss_weight_schedule_scales_the_students_own_losses(r18_checkpoint):
     """AICSD's ALW: the student's CE is multiplied by alpha = iteration / max_iters."""
     losses = dict(loss_kd=dict(type='KLDivergence', student=LOGITS, teacher=LOGITS))
-    distiller = MODELS.build(distiller_cfg(r18_checkpoint, losses,
-                                           student_loss_weight_schedule=dict(type='TrainingProgress')))
+    distiller = MODELS.build(distiller_cfg(
+        r18_checkpoint, losses, student_options=dict(loss_weight_schedule=dict(type='TrainingProgress'))))
     distiller.eval()  # deterministic
     inputs, samples = batch(seed=4)
     with torch.no_grad():
@@ -196,7 +196,7 @@ def changed(before, module):
 def test_connector_warmup_trains_only_the_connectors_then_everything(r18_checkpoint):
     losses = dict(loss_fitnet=dict(FITNET, connector=dict(type='ConvBNConnector')),
                   loss_kd=dict(type='KLDivergence', student=LOGITS, teacher=LOGITS))
-    distiller = MODELS.build(distiller_cfg(r18_checkpoint, losses, connector_warmup_iters=2))
+    distiller = MODELS.build(distiller_cfg(r18_checkpoint, losses, connector_warmup=dict(iters=2)))
     distiller.train()
     student, connectors = parameters(distiller.student), parameters(distiller.connectors)
     for iteration in (0, 1):
@@ -214,8 +214,8 @@ def test_connector_warmup_trains_only_the_connectors_then_everything(r18_checkpo
 
 def test_connectors_frozen_after_warmup_still_pass_gradient_to_the_student(r18_checkpoint):
     losses = dict(loss_fitnet=dict(FITNET, connector=dict(type='ConvBNConnector')))
-    distiller = MODELS.build(distiller_cfg(r18_checkpoint, losses, connector_warmup_iters=1,
-                                           train_connectors_after_warmup=False))
+    distiller = MODELS.build(distiller_cfg(r18_checkpoint, losses,
+                                           connector_warmup=dict(iters=1, freeze_after=True)))
     distiller.train()
     connectors = parameters(distiller.connectors)
     sgd_step(distiller, 0)
@@ -235,20 +235,20 @@ def test_connector_phases_need_a_connector_with_parameters(r18_checkpoint):
     logits_kd = dict(loss_kd=dict(type='KLDivergence', student=LOGITS, teacher=LOGITS))
     with pytest.raises(ValueError, match=r"no distillation loss has a connector.*"
                                          r"connector=dict\(type='ConvBNConnector'\)"):
-        MODELS.build(distiller_cfg(r18_checkpoint, logits_kd, connector_warmup_iters=10))
-    with pytest.raises(ValueError, match='connector_warmup_iters must be >= 0'):
+        MODELS.build(distiller_cfg(r18_checkpoint, logits_kd, connector_warmup=dict(iters=10)))
+    with pytest.raises(ValueError, match='connector_warmup.iters must be an integer >= 0'):
         MODELS.build(distiller_cfg(r18_checkpoint, dict(loss_fitnet=dict(
-            FITNET, connector=dict(type='ConvBNConnector'))), connector_warmup_iters=-1))
+            FITNET, connector=dict(type='ConvBNConnector'))), connector_warmup=dict(iters=-1)))
 
 
 @pytest.mark.parametrize('model, options, refused', [
-    (dict(connector_warmup_iters=100), {}, True),
-    (dict(train_connectors_after_warmup=False), {}, True),
-    (dict(connector_warmup_iters=100), dict(find_unused_parameters=True), False),
-    (dict(connector_warmup_iters=100), dict(model_wrapper_cfg=dict(find_unused_parameters=True)), False),
-    (dict(connector_warmup_iters=100),  # mmengine ignores the top-level key when model_wrapper_cfg is given
+    (dict(connector_warmup=dict(iters=100)), {}, True),
+    (dict(connector_warmup=dict(freeze_after=True)), {}, True),
+    (dict(connector_warmup=dict(iters=100)), dict(find_unused_parameters=True), False),
+    (dict(connector_warmup=dict(iters=100)), dict(model_wrapper_cfg=dict(find_unused_parameters=True)), False),
+    (dict(connector_warmup=dict(iters=100)),  # mmengine ignores the top-level key when model_wrapper_cfg is given
      dict(find_unused_parameters=True, model_wrapper_cfg=dict(type='MMDistributedDataParallel')), True),
-    (dict(connector_warmup_iters=0), {}, False),
+    (dict(connector_warmup=dict(iters=0)), {}, False),
 ])
 def test_distributed_warmup_without_unused_parameter_search_is_refused(model, options, refused):
     from mmengine.config import Config

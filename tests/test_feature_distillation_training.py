@@ -129,7 +129,7 @@ def test_checkpoint_holds_connectors_and_loss_modules_not_the_teacher(trained):
 
 def test_dist_train_two_processes_logs_every_method_finite_through_the_connector_phases(tmp_path, cityscapes_root):
     config = write_config(tmp_path / 'all_methods.py', cityscapes_root, max_iters=2,
-                          model_options='connector_warmup_iters=1, train_connectors_after_warmup=False,',
+                          model_options='connector_warmup=dict(iters=1, freeze_after=True),',
                           extra='find_unused_parameters = True')
     output = run('bash', 'tools/dist_train.sh', config, 2, '--work-dir', tmp_path / 'run', PORT=free_port())
     assert "'backend': 'gloo'" in output and 'Iter(train) [2/2]' in output

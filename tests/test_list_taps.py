@@ -1,4 +1,5 @@
-"""list_taps.py and the tap check behind it, on real mmseg models (demo configs at 64x128)."""
+"""list_taps.py and the check behind it (the distiller's own ``check_distillation``), on real mmseg models (demo
+configs at 64x128)."""
 import importlib.util
 import warnings
 
@@ -8,7 +9,7 @@ from torch import nn
 from conftest import REPO, STUDENT_CFG, TEACHER_CFG
 from mmseg_kd.analysis.distiller_networks import build_networks
 from mmseg_kd.analysis.module_shapes import module_shapes
-from mmseg_kd.analysis.tap_check import check_distill_losses
+from mmseg_kd.distillers.distillation_check import check_distillation
 from mmseg_kd.registry import MODELS
 
 INPUT = (64, 128)
@@ -34,7 +35,7 @@ class ChannelMapForTests(nn.Module):
         super().__init__()
         self.conv = nn.Conv2d(in_channels, out_channels, 1)
 
-    def forward(self, x):
+    def forward(self, x, teacher_size):
         return self.conv(x)
 
 
@@ -46,9 +47,17 @@ def pspnets():
     return networks, {role: module_shapes(model, INPUT) for role, model in networks.items()}
 
 
+def check_reports(networks, losses):
+    """The per-entry reports of the distiller's check (its tap hooks removed afterwards)."""
+    checked = check_distillation(networks, losses, INPUT)
+    for recorder in checked.recorders.values():
+        recorder.remove()
+    return checked.report.terms
+
+
 def checks_by_name(pspnets, losses):
-    networks, walks = pspnets
-    return {check.name: check for check in check_distill_losses(losses, networks, walks, INPUT)}
+    networks, _ = pspnets
+    return {check.name: check for check in check_reports(networks, losses)}
 
 
 def test_every_module_is_described_and_tappability_is_explained(pspnets):
@@ -115,9 +124,7 @@ def test_different_sizes_are_resized_by_logit_losses():
     """DeepLabV3+ predicts at 1/4 of the input, PSPNet at 1/8 (and mmseg:: student configs load)."""
     model_cfg = dict(type='SegDistiller', student=DEEPLABV3PLUS_R18, teacher=dict(cfg_path=str(STUDENT_CFG)))
     networks = build_networks(model_cfg)
-    walks = {role: module_shapes(model, INPUT) for role, model in networks.items()}
-    (check,) = check_distill_losses(dict(loss_kd=dict(type='KLDivergence', student=LOGITS, teacher=LOGITS)),
-                                    networks, walks, INPUT)
+    (check,) = check_reports(networks, dict(loss_kd=dict(type='KLDivergence', student=LOGITS, teacher=LOGITS)))
     assert check.ok and check.shapes['student'] == (1, 19, 16, 32)
     assert check.notes == ["H×W 16x32 → 8x16: the loss resizes the student map to the teacher's (bilinear)"]
 

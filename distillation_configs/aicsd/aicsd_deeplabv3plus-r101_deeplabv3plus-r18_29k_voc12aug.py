@@ -16,7 +16,7 @@
 #   0.9, wd 5e-4), poly 0.9, decoder at lr x10. This config trains the same number of steps on voc12aug (the
 #   reference's intended --use-sbd); to reproduce the published setting use VOC train only
 #   (train_dataloader.dataset: ann_file='ImageSets/Segmentation/train.txt', no aug dataset). The reference
-#   runs the teacher in train mode (BN batch statistics and dropout): teacher_bn_train=True gives the BN part;
+#   runs the teacher in train mode (BN batch statistics and dropout): teacher=dict(..., bn_train=True) gives the BN part;
 #   the default keeps the teacher in eval mode.
 _base_ = ['../../configs/voc12aug/deeplabv3plus_r18-d8_voc12aug-512x512.py']
 custom_imports = dict(imports=['mmseg_kd'], allow_failed_imports=False)
@@ -26,11 +26,11 @@ model = dict(
     _delete_=True,
     type='SegDistiller',
     student=dict(
-        cfg_path='{{fileDirname}}/../../configs/voc12aug/deeplabv3plus_r18-d8_voc12aug-512x512.py'),
+        cfg_path='{{fileDirname}}/../../configs/voc12aug/deeplabv3plus_r18-d8_voc12aug-512x512.py',
+        loss_weight_schedule=dict(type='TrainingProgress', num_steps=alw_epochs)),
     teacher=dict(
         cfg_path='{{fileDirname}}/../../configs/voc12aug/deeplabv3plus_r101-d8_voc12aug-512x512.py',
         checkpoint='checkpoints/deeplabv3plus_r101-d8_voc12aug-512x512.pth'),
-    student_loss_weight_schedule=dict(type='TrainingProgress', num_steps=alw_epochs),
     distill_losses=dict(
         loss_icsd=dict(
             type='InterClassSimilarityDistillation', tau=1.0, loss_weight=9500.,

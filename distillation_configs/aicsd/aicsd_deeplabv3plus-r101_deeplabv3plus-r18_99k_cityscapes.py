@@ -13,11 +13,11 @@ model = dict(
     _delete_=True,
     type='SegDistiller',
     student=dict(
-        cfg_path='{{fileDirname}}/../../configs/cityscapes/deeplabv3plus_r18-d8_cityscapes-512x1024.py'),
+        cfg_path='{{fileDirname}}/../../configs/cityscapes/deeplabv3plus_r18-d8_cityscapes-512x1024.py',
+        loss_weight_schedule=dict(type='TrainingProgress', num_steps=alw_epochs)),
     teacher=dict(
         cfg_path='{{fileDirname}}/../../configs/cityscapes/deeplabv3plus_r101-d8_cityscapes-512x1024.py',
         checkpoint='checkpoints/deeplabv3plus_r101-d8_cityscapes-512x1024.pth'),
-    student_loss_weight_schedule=dict(type='TrainingProgress', num_steps=alw_epochs),
     distill_losses=dict(
         loss_icsd=dict(
             type='InterClassSimilarityDistillation', tau=1.0, loss_weight=9500.,

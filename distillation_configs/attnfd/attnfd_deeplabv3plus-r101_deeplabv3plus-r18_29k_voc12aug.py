@@ -12,7 +12,7 @@
 # CBAMs at lr x10. This config trains the same number of steps on voc12aug; for the published setting use VOC
 # train only. As the reference, the connectors learn alone in the first epoch (1,464 images / 6 per step = 244
 # iterations) and are frozen afterwards (gradients still pass through them to the student). The reference also
-# keeps its teacher in train mode (teacher_bn_train=True gives the BN part); not done here.
+# keeps its teacher in train mode (teacher=dict(..., bn_train=True) gives the BN part); not done here.
 _base_ = ['../../configs/voc12aug/deeplabv3plus_r18-d8_voc12aug-512x512.py']
 custom_imports = dict(imports=['mmseg_kd'], allow_failed_imports=False)
 
@@ -26,8 +26,7 @@ model = dict(
     teacher=dict(
         cfg_path='{{fileDirname}}/../../configs/voc12aug/deeplabv3plus_r101-d8_voc12aug-512x512.py',
         checkpoint='checkpoints/deeplabv3plus_r101-d8_voc12aug-512x512.pth'),
-    connector_warmup_iters=244,
-    train_connectors_after_warmup=False,
+    connector_warmup=dict(iters=244, freeze_after=True),
     distill_losses=dict(
         loss_attnfd_backbone=dict(
             **attnfd_loss,

@@ -18,8 +18,7 @@ model = dict(
     teacher=dict(
         cfg_path='{{fileDirname}}/../../configs/cityscapes/deeplabv3plus_r101-d8_cityscapes-512x1024.py',
         checkpoint='checkpoints/deeplabv3plus_r101-d8_cityscapes-512x1024.pth'),
-    connector_warmup_iters=496,
-    train_connectors_after_warmup=False,
+    connector_warmup=dict(iters=496, freeze_after=True),
     distill_losses=dict(
         loss_attnfd_backbone=dict(
             **attnfd_loss,

@@ -25,9 +25,9 @@ model = dict(
         cfg_path='{{fileDirname}}/../../configs/voc12aug/deeplabv3plus_r18-d8_voc12aug-512x512.py'),
     teacher=dict(
         cfg_path='{{fileDirname}}/../../configs/voc12aug/deeplabv3plus_r101-d8_voc12aug-512x512.py',
-        checkpoint='checkpoints/deeplabv3plus_r101-d8_voc12aug-512x512.pth'),
-    teacher_bn_train=True,  # Overhaul, Table 8: teacher BN in train mode distils better
-    connector_warmup_iters=882,  # epoch 0: the student waits while its connectors learn
+        checkpoint='checkpoints/deeplabv3plus_r101-d8_voc12aug-512x512.pth',
+        bn_train=True),  # Overhaul, Table 8: teacher BN in train mode distils better
+    connector_warmup=dict(iters=882),  # epoch 0: the student waits while its connectors learn
     distill_losses=dict(
         loss_ofd_layer1=dict(
             type='OverhaulFeatureDistillation', divisor=8, loss_weight=ofd_weight, connector=ofd_connector,

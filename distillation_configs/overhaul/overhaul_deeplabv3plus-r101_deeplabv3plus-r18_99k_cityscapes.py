@@ -20,9 +20,9 @@ model = dict(
         cfg_path='{{fileDirname}}/../../configs/cityscapes/deeplabv3plus_r18-d8_cityscapes-512x1024.py'),
     teacher=dict(
         cfg_path='{{fileDirname}}/../../configs/cityscapes/deeplabv3plus_r101-d8_cityscapes-512x1024.py',
-        checkpoint='checkpoints/deeplabv3plus_r101-d8_cityscapes-512x1024.pth'),
-    teacher_bn_train=True,  # Overhaul, Table 8: teacher BN in train mode distils better
-    connector_warmup_iters=496,  # epoch 0: the student waits while its connectors learn
+        checkpoint='checkpoints/deeplabv3plus_r101-d8_cityscapes-512x1024.pth',
+        bn_train=True),  # Overhaul, Table 8: teacher BN in train mode distils better
+    connector_warmup=dict(iters=496),  # epoch 0: the student waits while its connectors learn
     distill_losses=dict(
         loss_ofd_layer1=dict(
             type='OverhaulFeatureDistillation', divisor=8, loss_weight=ofd_weight, connector=ofd_connector,

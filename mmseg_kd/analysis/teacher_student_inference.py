@@ -168,9 +168,9 @@ def run_teacher_and_student(distiller: SegDistiller, pipeline: Compose, info: di
             forward_for_taps(getattr(distiller, network), inputs, [tap.module for tap in recorder.taps])
         recorded[network] = {tap: recorder.get(tap)[0].float().clone() for tap in recorder.taps}
         recorder.clear()
-    tap_maps = [TapMaps(name, (str(student_tap), str(teacher_tap)), recorded['student'][student_tap],
-                        recorded['teacher'][teacher_tap])
-                for name, (student_tap, teacher_tap) in distiller.loss_taps.items()]
+    tap_maps = [TapMaps(name, (str(term.taps['student']), str(term.taps['teacher'])),
+                        recorded['student'][term.taps['student']], recorded['teacher'][term.taps['teacher']])
+                for name, term in distiller.terms.items()]
     gt = data['data_samples'].gt_sem_seg.data[0].numpy() if 'gt_sem_seg' in data['data_samples'] else None
     return TeacherStudentOutputs(
         image=mmcv.imread(info['img_path'], channel_order='rgb'), gt=gt,

@@ -4,7 +4,7 @@ from mmengine.hub import get_config
 
 # Keys of a student/teacher entry that are not part of the model config itself.
 ENTRY_KEYS = ('cfg_path', 'cfg_options', 'checkpoint', 'allow_unsafe_checkpoint', 'autocast_dtype',
-              'channels_last')
+              'channels_last', 'bn_train', 'loss_weight_schedule')
 
 
 def resolve_model_config(entry: dict, role: str) -> ConfigDict:

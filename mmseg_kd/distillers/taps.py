@@ -23,7 +23,7 @@ Pre-activation values survive in-place activations:
 import difflib
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Dict, Iterable, Set, Union
+from typing import Dict, Iterable, Set, Tuple, Type, Union
 
 import torch
 from torch import nn
@@ -90,6 +90,23 @@ def closest_module_paths(model: nn.Module, path: str, count: int = 5) -> list:
     return close
 
 
+def tap_problem(model: nn.Module, tap: Tap, network: str) -> Tuple[str, Type[Exception]]:
+    """Why ``tap`` cannot be hooked on ``model`` (``('', None)`` when it can): an unknown module path (with the
+    closest valid paths) or a ``pre_activation`` tap on a module that is not a residual block."""
+    modules = dict(model.named_modules())
+    if tap.module not in modules:
+        close = closest_module_paths(model, tap.module)
+        hint = ('closest: ' + ', '.join(repr(c) for c in close) + '. ') if close else ''
+        return (f'{network} has no module {tap.module!r}; {hint}Tap paths are names from model.named_modules() '
+                '(tools/analysis/list_taps.py CONFIG lists them).', UnknownTapError)
+    if tap.record == 'pre_activation':
+        try:
+            block_with_final_relu(modules[tap.module], tap.module)
+        except ValueError as error:
+            return str(error), ValueError
+    return '', None
+
+
 class TapRecorder:
     """Records the tensors at a set of taps of one network while :meth:`recording` is active.
 
@@ -102,17 +119,14 @@ class TapRecorder:
     def __init__(self, model: nn.Module, taps: Iterable[Tap], network: str):
         self.network = network
         self.taps = sorted(set(taps), key=str)
-        modules = dict(model.named_modules())
         for tap in self.taps:
-            if tap.module not in modules:
-                close = closest_module_paths(model, tap.module)
-                hint = ('closest valid paths: ' + ', '.join(repr(c) for c in close)) if close else \
-                    'run tools/analysis/list_taps.py CONFIG to list every path'
-                raise UnknownTapError(
-                    f'{network} has no module {tap.module!r} to tap; {hint}. '
-                    'Tap paths are names from model.named_modules().')
+            problem, error_type = tap_problem(model, tap, network)
+            if problem:
+                raise error_type(problem)
+        modules = dict(model.named_modules())
         self._copied: Set[Tap] = set()
         self._records: Dict[Tap, torch.Tensor] = {}
+        self._not_tensors: Dict[Tap, str] = {}  # taps whose module gave something else than a tensor
         self._versions: Dict[Tap, int] = {}
         self._calls: Dict[Tap, int] = {}
         self._relu_calls: Dict[Tap, int] = {}  # calls of a block's shared relu per forward (dry run)
@@ -148,11 +162,10 @@ class TapRecorder:
             if not self._active:
                 return
             value = output if tap.record == 'output' else (inputs[0] if inputs else None)
-            if not isinstance(value, torch.Tensor):
-                raise TypeError(
-                    f'{self.network} tap {tap} records a {type(value).__name__}, not a tensor; tap a '
-                    'submodule that produces a single tensor (e.g. one stage instead of the backbone).')
             self._calls[tap] = self._calls.get(tap, 0) + 1
+            if not isinstance(value, torch.Tensor):
+                self._not_tensors[tap] = type(value).__name__
+                return
             self._versions[tap] = value._version
             self._records[tap] = value.clone() if tap in self._copied else value
         return record
@@ -214,6 +227,11 @@ class TapRecorder:
             raise RuntimeError(
                 f'{self.network} tap {tap} ran {calls} times in one forward pass (a shared module); '
                 'tap a module that runs once, e.g. the block or norm layer before it.')
+        if tap in self._not_tensors:
+            raise TypeError(
+                f'{self.network} tap {tap}: the module does not return a single tensor (it gives a '
+                f'{self._not_tensors[tap]}); tap a submodule that produces one tensor (e.g. one stage instead of the '
+                'backbone).')
         return self._records[tap]
 
     def taps_modified_in_place(self) -> Set[Tap]:
@@ -231,6 +249,7 @@ class TapRecorder:
         self._records.clear()
         self._versions.clear()
         self._calls.clear()
+        self._not_tensors.clear()
 
     def remove(self) -> None:
         """Remove the forward hooks from the network."""

@@ -37,12 +37,12 @@ def check_unused_parameters_allowed(cfg: Config) -> None:
     Without it DDP fails on the next iteration with "Expected to have finished reduction in the prior
     iteration"; this names the cause and the fix before anything is built.
     """
-    model = cfg.get('model') or {}
-    sits_out = model.get('connector_warmup_iters', 0) or model.get('train_connectors_after_warmup') is False
+    warmup = (cfg.get('model') or {}).get('connector_warmup') or {}
+    sits_out = warmup.get('iters', 0) or warmup.get('freeze_after', False)
     if cfg.launcher != 'none' and sits_out and not ddp_finds_unused_parameters(cfg):
-        raise ValueError('model.connector_warmup_iters / train_connectors_after_warmup=False leave parameters '
-                         'without gradient in some iterations, which DDP refuses: add '
-                         '`find_unused_parameters = True` to the config (or to its model_wrapper_cfg, if it has one)')
+        raise ValueError('model.connector_warmup (iters > 0 or freeze_after=True) leaves parameters without gradient '
+                         'in some iterations, which DDP refuses: add `find_unused_parameters = True` to the config (or '
+                         'to its model_wrapper_cfg, if it has one)')
 
 
 def start_cpu_process_group(cfg: Config) -> None:

@@ -22,8 +22,8 @@ from mmengine.config import Config, DictAction
 import mmseg_kd  # noqa: F401  (registers the distiller and the losses)
 from mmseg_kd.analysis.distiller_networks import build_networks, is_distiller_config, network_configs
 from mmseg_kd.analysis.module_shapes import ModuleShape, module_shapes
-from mmseg_kd.analysis.tap_check import LossCheck, check_distill_losses
-from mmseg_kd.distillers.seg_distiller import SegDistiller
+from mmseg_kd.distillers.distill_term import TermReport
+from mmseg_kd.distillers.distillation_check import check_distillation
 
 FALLBACK_INPUT_SIZE = (512, 512)
 
@@ -78,7 +78,7 @@ def module_table(walk: List[ModuleShape], substring: str) -> List[str]:
     return lines
 
 
-def loss_report(check: LossCheck) -> List[str]:
+def loss_report(check: TermReport) -> List[str]:
     """The lines that report one ``distill_losses`` entry."""
     lines = [f"  {check.name}: {check.loss_type}  {'OK' if check.ok else 'PROBLEM'}"]
     for role in ('student', 'teacher'):
@@ -92,40 +92,32 @@ def loss_report(check: LossCheck) -> List[str]:
     return lines
 
 
-def preprocessing_problem(model_cfg: dict) -> str:
-    """The distiller's own check that the teacher can take the student's preprocessed batch."""
-    configs = network_configs(model_cfg)
-    ours = model_cfg.get('data_preprocessor') or configs['student'].get('data_preprocessor')
-    try:
-        SegDistiller._check_shared_preprocessing(ours, configs['teacher'].get('data_preprocessor'))
-    except ValueError as error:
-        return str(error)
-    return ''
-
-
-def report_check(model_cfg: dict, networks: dict, walks: dict, input_size: tuple) -> int:
-    """Print the check of a distillation config; returns the exit status (1 when there is a problem)."""
+def report_check(model_cfg: dict, networks: dict, input_size: tuple) -> int:
+    """Print the check of a distillation config (the distiller's own, see ``check_distillation``); returns the
+    exit status (1 when there is a problem)."""
     print(f'\nChecking distill_losses for a {input_size[0]}x{input_size[1]} input:')
-    checks = check_distill_losses(model_cfg.get('distill_losses') or {}, networks, walks, input_size)
-    for check in checks:
+    configs = network_configs(model_cfg)
+    checked = check_distillation(
+        networks, model_cfg.get('distill_losses'), input_size,
+        data_preprocessor=model_cfg.get('data_preprocessor') or configs['student'].get('data_preprocessor'),
+        teacher_preprocessor=configs['teacher'].get('data_preprocessor'),
+        connector_warmup=model_cfg.get('connector_warmup'))
+    for recorder in checked.recorders.values():
+        recorder.remove()
+    report = checked.report
+    for check in report.terms:
         print('\n'.join(loss_report(check)))
-    problems = sum(len(check.problems) for check in checks)
-    preprocessing = preprocessing_problem(model_cfg)
-    if preprocessing:
-        print(f'  problem: {preprocessing}')
-        problems += 1
+    for problem in report.problems:
+        print(f'  problem: {problem}')
     checkpoint = model_cfg.teacher.get('checkpoint')
     if checkpoint is None:
         print("  note: teacher.checkpoint is None; training needs the teacher's trained weights.")
     elif not osp.isfile(checkpoint):
         print(f'  note: teacher.checkpoint {checkpoint!r} does not exist yet; training needs it.')
-    if not checks:
-        print('  distill_losses is empty: nothing to distil.')
+    if not report.ok:
+        print(f'\n{report.problem_count} problem(s) found: fix them before training.')
         return 1
-    if problems:
-        print(f'\n{problems} problem(s) found: fix them before training.')
-        return 1
-    print(f'\nAll {len(checks)} distillation loss(es) check out.')
+    print(f'\nAll {len(report.terms)} distillation loss(es) check out.')
     return 0
 
 
@@ -152,7 +144,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print('\n'.join(module_table(walks[role], args.filter)))
     if not is_distiller_config(model_cfg):
         return 0
-    return report_check(model_cfg, networks, walks, input_size)
+    return report_check(model_cfg, networks, input_size)
 
 
 if __name__ == '__main__':
