@@ -47,7 +47,7 @@ from conftest import REPO
 from image_checks import assert_real_png
 
 DOCS = REPO / 'docs'
-DOC_ORDER = ('getting_started.md', 'writing_a_distillation_config.md', 'adding_a_loss.md', 'datasets.md',
+DOC_ORDER = ('getting_started.md', 'architecture.md', 'writing_a_distillation_config.md', 'adding_a_loss.md', 'datasets.md',
              'methods.md', 'reliability.md', 'benchmarks.md')
 SANDBOX_COPIES = ('configs', 'distillation_configs', 'tools', 'mmseg_kd')
 SMALL_TRAINING = ['--cfg-options', 'train_cfg.max_iters=1', 'train_cfg.val_interval=1',
