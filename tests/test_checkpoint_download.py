@@ -1,6 +1,7 @@
 """Checkpoints by URL, against a loopback HTTP server: one download into the cache, checked against its SHA-256,
 never a partial or wrong file under the final name, retries, clear errors, several processes at once."""
 import hashlib
+import importlib.util
 import io
 import multiprocessing
 import os
@@ -11,7 +12,7 @@ import pytest
 import torch
 from mmseg.registry import MODELS
 
-from conftest import STUDENT_CFG
+from conftest import CWD_DISTILL_CFG, REPO, STUDENT_CFG
 from loopback_http import LoopbackServer, ServedFile
 from mmseg_kd.checkpoint.download import (CheckpointDownloadError, NotACheckpointError, cache_path,
                                           default_cache_dir, download_checkpoint)
@@ -88,7 +89,7 @@ def test_not_found_is_not_retried_and_says_where_to_place_the_file(server, tmp_p
     with pytest.raises(CheckpointDownloadError) as error:
         download_checkpoint(url, sha256='1a2b3c4d', cache_dir=str(tmp_path), retry_wait_s=0)
     message = str(error.value)
-    assert 'HTTP 404' in message and url in message
+    assert f'could not download {url} after 1 attempt (HTTP 404 Not Found)' in message
     assert str(tmp_path / 'missing-1a2b3c4d.pth') in message and 'must start with 1a2b3c4d' in message
     assert server.requests_for(url) == 1 and leftovers(tmp_path) == []
 
@@ -99,7 +100,8 @@ def test_truncated_transfer_is_retried_then_reported(server, tmp_path):
         download_checkpoint(url, cache_dir=str(tmp_path), attempts=2, retry_wait_s=0,
                             progress_stream=io.StringIO())
     message = str(error.value)
-    assert f'the server sent {len(PAYLOAD) // 2} of the {len(PAYLOAD)} bytes it announced' in message
+    assert f'after 2 attempts (TruncatedTransferError: the server sent {len(PAYLOAD) // 2} of the {len(PAYLOAD)} ' \
+        'bytes it announced; TruncatedTransferError' in message
     assert server.requests_for(url) == 2 and leftovers(tmp_path) == []
 
 
@@ -124,7 +126,13 @@ def test_offline_names_the_url_the_cache_path_and_the_hash(tmp_path):
         download_checkpoint(url, sha256='e1e1100f', cache_dir=str(tmp_path), attempts=2, retry_wait_s=0)
     message = str(error.value)
     assert url in message and str(tmp_path / NAME) in message and 'e1e1100f' in message
-    assert 'refused' in message
+    assert 'after 2 attempts' in message and 'refused' in message
+
+
+def test_a_host_name_that_does_not_resolve_is_not_retried(tmp_path):
+    url = f'http://checkpoints.invalid/zoo/{NAME}'  # .invalid never resolves (RFC 2606)
+    with pytest.raises(CheckpointDownloadError, match=f'could not download {url} after 1 attempt '):
+        download_checkpoint(url, cache_dir=str(tmp_path), attempts=3, retry_wait_s=0)
 
 
 def test_an_error_page_is_not_stored(server, tmp_path):
@@ -195,3 +203,23 @@ def test_teacher_by_url_with_hash_through_the_distiller(server, tmp_path, r18_ch
     for key, value in distiller.teacher.state_dict().items():
         assert torch.equal(value, saved[key]), key
     assert (tmp_path / 'pspnet_r18_demo.pth').read_bytes() == payload
+
+
+def test_fetch_teacher_tool_checks_then_fills_the_cache(server, tmp_path, capsys):
+    spec = importlib.util.spec_from_file_location('fetch_teacher', REPO / 'tools' / 'fetch_teacher.py')
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    url = server.serve(NAME, ServedFile(PAYLOAD))
+    config = tmp_path / 'distill.py'
+    config.write_text(f"_base_ = ['{CWD_DISTILL_CFG}']\nmodel = dict(teacher=dict(checkpoint='{url}', "
+                      f"checkpoint_sha256='{SHA256[:8]}', checkpoint_cache_dir='{tmp_path / 'cache'}'))\n")
+    cached = tmp_path / 'cache' / NAME
+    assert tool.main([str(config), '--check']) == 1
+    assert f'missing: download {url} on a machine with internet access and place it at {cached}' in \
+        capsys.readouterr().out
+    assert server.requests_for(url) == 0
+    assert tool.main([str(config)]) == 0 and cached.read_bytes() == PAYLOAD
+    assert tool.main([str(config), '--check']) == 0
+    assert tool.main([str(config), '--check', '--cfg-options', 'model.teacher.checkpoint_sha256=0000ffff']) == 1
+    assert f'wrong file: its sha256 {SHA256} does not start with 0000ffff' in capsys.readouterr().out
+    assert server.requests_for(url) == 1 and cached.read_bytes() == PAYLOAD

@@ -153,8 +153,9 @@ def _download_with_retries(url: str, path: str, sha256: Optional[str], what: str
             time.sleep(wait_s)
     expected = (f'its SHA-256 must start with {sha256}' if sha256 else
                 'no checkpoint_sha256 is configured, so its content is not checked')
+    tries = f'{len(failures)} attempt' + ('s' if len(failures) > 1 else '')
     raise CheckpointDownloadError(
-        f'{what}: could not download {url} ({"; ".join(failures)}).\n'
+        f'{what}: could not download {url} after {tries} ({"; ".join(failures)}).\n'
         f'Without internet access, download the file on another machine and place it at\n    {path}\n'
         f'({expected}), set checkpoint_cache_dir to the folder that holds it, or give a local path as the '
         'checkpoint.')

@@ -104,13 +104,13 @@ def _code_refusal_message(what: str, path: str, torch_message: str) -> Optional[
     if match is None:
         return None
     name = match.group(1)
-    danger = 'Loading it would run code stored in the file.'
+    danger = 'Loading it would run arbitrary code stored in the file.'
     if 'is blocked' in torch_message:
         danger += (f" {name!r} comes from {name.rsplit('.', 1)[0]!r}, a module that torch never allows: it reaches "
                    'the operating system (running commands, changing files), which no file of weights needs. Treat '
                    'the file as malicious unless you made it yourself.')
     return (f'{what} {path!r} was not loaded: unpickling it would import and call {name!r}, which is '
-            f'neither a tensor nor a plain container, so torch\'s weights-only loader refused it. {danger}\n'
+            f'neither a tensor nor a plain container, so torch\'s weights-only loader refused it. {danger} '
             'For a file you trust, opt in with allow_unsafe_checkpoint=True (e.g. teacher=dict(..., '
             'allow_unsafe_checkpoint=True)), or better, re-save its weights as a plain state dict in a session '
             "you trust: torch.save(torch.load(path, weights_only=False)['state_dict'], new_path).")

@@ -17,14 +17,14 @@ def check_entry_settings(entry: dict, role: str) -> None:
     """Check the values of a ``student``/``teacher`` entry's own keys (:data:`ENTRY_KEYS`) before anything is built.
 
     * switches (:data:`BOOLEAN_ENTRY_KEYS`) are ``True`` or ``False``, not strings, numbers or ``None``;
-    * ``checkpoint`` is a path, an http(s) URL or ``None``; ``checkpoint_sha256`` (8 to 64 hex digits) and
-      ``checkpoint_cache_dir`` (a folder) come with a checkpoint;
+    * ``checkpoint`` and ``checkpoint_cache_dir`` are strings or ``None``; ``checkpoint_sha256`` is 8 to 64 hex
+      digits (it stays unused when ``checkpoint=None`` asks for a random teacher, as config checks do);
     * an entry that names its model by ``cfg_path`` or ``model`` has no other keys: a misspelt one (say
       ``checkpoint_sha``) would otherwise be ignored, and with it the check it asks for.
 
     Raises:
         TypeError: a value of the wrong type.
-        ValueError: a malformed hash, a hash or cache folder without a checkpoint, or an unknown key.
+        ValueError: a malformed hash or an unknown key.
     """
     for key in BOOLEAN_ENTRY_KEYS:
         if key in entry and not isinstance(entry[key], bool):
@@ -34,10 +34,6 @@ def check_entry_settings(entry: dict, role: str) -> None:
         if entry.get(key) is not None and not isinstance(entry[key], str):
             raise TypeError(f'{role}.{key} must be a string or None, got {entry[key]!r} ({type(entry[key]).__name__})')
     expected_sha256(entry.get('checkpoint_sha256'), f'{role}.checkpoint_sha256')
-    for key in ('checkpoint_sha256', 'checkpoint_cache_dir'):
-        if entry.get(key) is not None and entry.get('checkpoint') is None:
-            raise ValueError(f'{role}.{key} is set but {role}.checkpoint is None: give the checkpoint it belongs to, '
-                             f'or remove {key}')
     if 'cfg_path' in entry or 'model' in entry:
         unknown = sorted(set(entry) - set(ENTRY_KEYS) - {'model'})
         if unknown:
