@@ -9,7 +9,11 @@ model = dict(
     type='SegDistiller',
     student=dict(cfg_path='{{fileDirname}}/../../configs/cityscapes/deeplabv3_r18-d8_cityscapes-512x1024.py'),
     teacher=dict(cfg_path='{{fileDirname}}/../../configs/cityscapes/deeplabv3_r101-d8_cityscapes-512x1024.py',
-                 checkpoint='checkpoints/deeplabv3_r101-d8_cityscapes-512x1024.pth'),
+                 # mmseg model zoo: deeplabv3_r101-d8_4xb2-80k_cityscapes-512x1024, 80.2 mIoU (docs/teachers.md)
+                 checkpoint='https://download.openmmlab.com/mmsegmentation/v0.5/deeplabv3/'
+                            'deeplabv3_r101-d8_512x1024_80k_cityscapes/'
+                            'deeplabv3_r101-d8_512x1024_80k_cityscapes_20200606_113503-9e428899.pth',
+                 checkpoint_sha256='9e428899'),
     distill_losses=dict())
 train_dataloader = dict(batch_size=2)
 auto_scale_lr = dict(enable=False, base_batch_size=16)  # the recipe's total batch (tools/train.py --auto-scale-lr)

@@ -9,7 +9,11 @@ model = dict(
     type='SegDistiller',
     student=dict(cfg_path='{{fileDirname}}/../../configs/ade20k/segformer_mit-b0_ade20k-512x512.py'),
     teacher=dict(cfg_path='{{fileDirname}}/../../configs/ade20k/segformer_mit-b3_ade20k-512x512.py',
-                 checkpoint='checkpoints/segformer_mit-b3_ade20k-512x512.pth'),
+                 # mmseg model zoo: segformer_mit-b3_8xb2-160k_ade20k-512x512, 47.82 mIoU (docs/teachers.md)
+                 checkpoint='https://download.openmmlab.com/mmsegmentation/v0.5/segformer/'
+                            'segformer_mit-b3_512x512_160k_ade20k/'
+                            'segformer_mit-b3_512x512_160k_ade20k_20210726_081410-962b98d2.pth',
+                 checkpoint_sha256='962b98d2'),
     distill_losses=dict())
 train_dataloader = dict(batch_size=2)
 auto_scale_lr = dict(enable=False, base_batch_size=16)  # the recipe's total batch (tools/train.py --auto-scale-lr)

@@ -30,7 +30,11 @@ model = dict(
         loss_weight_schedule=dict(type='TrainingProgress', num_steps=alw_epochs)),
     teacher=dict(
         cfg_path='{{fileDirname}}/../../configs/voc12aug/deeplabv3plus_r101-d8_voc12aug-512x512.py',
-        checkpoint='checkpoints/deeplabv3plus_r101-d8_voc12aug-512x512.pth'),
+        # mmseg model zoo: deeplabv3plus_r101-d8_4xb4-40k_voc12aug-512x512, 78.62 mIoU (docs/teachers.md)
+        checkpoint='https://download.openmmlab.com/mmsegmentation/v0.5/deeplabv3plus/'
+                   'deeplabv3plus_r101-d8_512x512_40k_voc12aug/'
+                   'deeplabv3plus_r101-d8_512x512_40k_voc12aug_20200613_205333-faf03387.pth',
+        checkpoint_sha256='faf03387'),
     distill_losses=dict(
         loss_icsd=dict(
             type='InterClassSimilarityDistillation', tau=1.0, loss_weight=9500.,

@@ -17,7 +17,11 @@ model = dict(
         loss_weight_schedule=dict(type='TrainingProgress', num_steps=alw_epochs)),
     teacher=dict(
         cfg_path='{{fileDirname}}/../../configs/cityscapes/deeplabv3plus_r101-d8_cityscapes-512x1024.py',
-        checkpoint='checkpoints/deeplabv3plus_r101-d8_cityscapes-512x1024.pth'),
+        # mmseg model zoo: deeplabv3plus_r101-d8_4xb2-80k_cityscapes-512x1024, 80.97 mIoU (docs/teachers.md)
+        checkpoint='https://download.openmmlab.com/mmsegmentation/v0.5/deeplabv3plus/'
+                   'deeplabv3plus_r101-d8_512x1024_80k_cityscapes/'
+                   'deeplabv3plus_r101-d8_512x1024_80k_cityscapes_20200606_114143-068fcfe9.pth',
+        checkpoint_sha256='068fcfe9'),
     distill_losses=dict(
         loss_icsd=dict(
             type='InterClassSimilarityDistillation', tau=1.0, loss_weight=9500.,

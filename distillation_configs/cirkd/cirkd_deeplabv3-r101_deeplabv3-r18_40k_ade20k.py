@@ -14,7 +14,11 @@ model = dict(
     type='SegDistiller',
     student=dict(cfg_path='{{fileDirname}}/../../configs/ade20k/deeplabv3_r18-d8_ade20k-512x512.py'),
     teacher=dict(cfg_path='{{fileDirname}}/../../configs/ade20k/deeplabv3_r101-d8_ade20k-512x512.py',
-                 checkpoint='checkpoints/deeplabv3_r101-d8_ade20k-512x512.pth'),
+                 # mmseg model zoo: deeplabv3_r101-d8_4xb4-160k_ade20k-512x512, 45.0 mIoU (docs/teachers.md)
+                 checkpoint='https://download.openmmlab.com/mmsegmentation/v0.5/deeplabv3/'
+                            'deeplabv3_r101-d8_512x512_160k_ade20k/'
+                            'deeplabv3_r101-d8_512x512_160k_ade20k_20200615_105816-b1f72b3b.pth',
+                 checkpoint_sha256='b1f72b3b'),
     distill_losses=dict(
         loss_kd=dict(type='KLDivergence', tau=1.0, loss_weight=1.0, student=logits, teacher=logits),
         loss_minibatch=dict(type='MiniBatchPixelRelation', tau=0.1, pool_size=None, loss_weight=1.0,

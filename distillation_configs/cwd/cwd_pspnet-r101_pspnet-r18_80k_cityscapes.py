@@ -10,7 +10,11 @@ model = dict(
     type='SegDistiller',
     student=dict(cfg_path='{{fileDirname}}/../../configs/cityscapes/pspnet_r18-d8_cityscapes-512x1024.py'),
     teacher=dict(cfg_path='{{fileDirname}}/../../configs/cityscapes/pspnet_r101-d8_cityscapes-512x1024.py',
-                 checkpoint='checkpoints/pspnet_r101-d8_cityscapes-512x1024.pth'),
+                 # mmseg model zoo: pspnet_r101-d8_4xb2-80k_cityscapes-512x1024, 79.76 mIoU (docs/teachers.md)
+                 checkpoint='https://download.openmmlab.com/mmsegmentation/v0.5/pspnet/'
+                            'pspnet_r101-d8_512x1024_80k_cityscapes/'
+                            'pspnet_r101-d8_512x1024_80k_cityscapes_20200606_112211-e1e1100f.pth',
+                 checkpoint_sha256='e1e1100f'),
     distill_losses=dict(
         loss_cwd=dict(type='ChannelWiseDivergence', tau=1.0, loss_weight=5.0,
                       student='decode_head.conv_seg', teacher='decode_head.conv_seg')))

@@ -8,6 +8,7 @@ model = dict(
     type='SegDistiller',
     student=dict(cfg_path='{{fileDirname}}/../../configs/demo/pspnet_r18-d8_demo-cityscapes-64x128.py'),
     teacher=dict(cfg_path='{{fileDirname}}/../../configs/demo/pspnet_r101-d8_demo-cityscapes-64x128.py',
+                 # not in mmseg's zoo: make demo (tools/demo.py) trains this teacher on the generated data
                  checkpoint='work_dirs/demo/teacher_pspnet_r101.pth'),
     distill_losses=dict(
         loss_cwd=dict(type='ChannelWiseDivergence', tau=4.0, loss_weight=3.0,

@@ -16,15 +16,20 @@ Checkpoints are pickles, and a pickle can run arbitrary code when it is loaded. 
 """
 import os
 import pickle
+import re
 import zipfile
 from collections import OrderedDict
-from typing import Dict, Mapping
+from typing import Dict, Mapping, Optional
 
 import numpy as np
 import torch
 
+from mmseg_kd.checkpoint.sha256 import check_file_sha256
+
 # Prefixes that wrappers put in front of every key (DDP, distillers, NAS/KD frameworks).
 WRAPPER_PREFIXES = ('module.', 'student.', 'architecture.')
+# The class or function that torch's weights-only loader refused, in its error message.
+REFUSED_GLOBAL = re.compile(r'GLOBAL ([\w.]+)')
 
 
 def _numpy_types_in_mmengine_checkpoints() -> list:
@@ -41,44 +46,77 @@ def allow_mmengine_checkpoint_types() -> None:
     torch.serialization.add_safe_globals(_numpy_types_in_mmengine_checkpoints())
 
 
-def load_checkpoint_file(path: str, *, what: str = 'checkpoint',
-                         allow_unsafe: bool = False) -> Mapping:
+def load_checkpoint_file(path: str, *, what: str = 'checkpoint', allow_unsafe: bool = False,
+                         sha256: Optional[str] = None) -> Mapping:
     """Read a checkpoint file on the CPU with ``weights_only=True``.
 
     Args:
         path: local file path.
         what: how the error messages name the file (e.g. ``'teacher checkpoint'``).
-        allow_unsafe: load with ``weights_only=False``. Only for files you trust: unpickling can run
-            arbitrary code.
+        allow_unsafe: ``True`` loads with ``weights_only=False``. Only for files you trust: unpickling can run
+            arbitrary code. Only a real ``bool`` is accepted.
+        sha256: the file's expected SHA-256 (whole, or its first 8 or more hex digits); checked before the file is
+            unpickled.
 
     Raises:
+        TypeError: ``allow_unsafe`` is not a ``bool``.
         FileNotFoundError: the file does not exist.
+        IsADirectoryError: ``path`` is a directory.
+        ChecksumMismatchError: the file's SHA-256 does not start with ``sha256``.
         RuntimeError: the file is not a readable checkpoint, or needs code to unpickle.
     """
+    if not isinstance(allow_unsafe, bool):
+        raise TypeError(f'allow_unsafe must be True or False, got {allow_unsafe!r} ({type(allow_unsafe).__name__})')
+    if os.path.isdir(path):
+        inside = sorted(name for name in os.listdir(path) if name.endswith(('.pth', '.pt', '.ckpt')))[:5]
+        hint = f" such as {', '.join(repr(os.path.join(path, name)) for name in inside)}" if inside else ''
+        raise IsADirectoryError(
+            f'{what} {path!r} is a directory, not a checkpoint file. Point the config (e.g. teacher.checkpoint) '
+            f'to the checkpoint file itself{hint}.')
     if not os.path.isfile(path):
         raise FileNotFoundError(
             f'{what} {path!r} does not exist. Check the path in your config '
             '(e.g. teacher.checkpoint) or download the weights there first.')
+    if sha256 is not None:
+        check_file_sha256(path, sha256, what=what)
     unreadable = (f'{what} {path!r} could not be read as a torch checkpoint. Is the file complete (not a partial '
                   'download or an error page saved under that name) and a .pth file written by torch.save?')
-    if not _looks_like_torch_file(path):
+    if not looks_like_torch_file(path):
         raise RuntimeError(unreadable)
     try:
         return torch.load(path, map_location='cpu', weights_only=not allow_unsafe)
     except pickle.UnpicklingError as error:
-        if 'Unsupported global' not in str(error):
+        refusal = _code_refusal_message(what, path, str(error))
+        if refusal is None:
             raise RuntimeError(f'{unreadable} ({str(error).splitlines()[0]})') from error
-        refused = next(line.strip() for line in str(error).splitlines() if 'Unsupported global' in line)
-        raise RuntimeError(
-            f'{what} {path!r} needs objects outside torch\'s weights-only allow-list to load:\n  {refused}\n'
-            'Unpickling such a file can run arbitrary code. If you trust where it comes from, opt in with '
-            'allow_unsafe_checkpoint=True (e.g. teacher=dict(..., allow_unsafe_checkpoint=True)), or '
-            're-save it as a plain state dict: torch.save(model.state_dict(), path).') from error
+        raise RuntimeError(refusal) from error
     except (RuntimeError, EOFError, OSError) as error:
         raise RuntimeError(f'{unreadable} ({error})') from error
 
 
-def _looks_like_torch_file(path: str) -> bool:
+def _code_refusal_message(what: str, path: str, torch_message: str) -> Optional[str]:
+    """What a file that torch's weights-only loader refused asks for, or ``None`` if it names no global.
+
+    The loader stops at the first class or function to import that is outside its allow-list, and its message
+    names it as ``GLOBAL module.name``.
+    """
+    match = REFUSED_GLOBAL.search(torch_message)
+    if match is None:
+        return None
+    name = match.group(1)
+    danger = 'Loading it would run arbitrary code stored in the file.'
+    if 'is blocked' in torch_message:
+        danger += (f" {name!r} comes from {name.rsplit('.', 1)[0]!r}, a module that torch never allows: it reaches "
+                   'the operating system (running commands, changing files), which no file of weights needs. Treat '
+                   'the file as malicious unless you made it yourself.')
+    return (f'{what} {path!r} was not loaded: unpickling it would import and call {name!r}, which is '
+            f'neither a tensor nor a plain container, so torch\'s weights-only loader refused it. {danger} '
+            'For a file you trust, opt in with allow_unsafe_checkpoint=True (e.g. teacher=dict(..., '
+            'allow_unsafe_checkpoint=True)), or better, re-save its weights as a plain state dict in a session '
+            "you trust: torch.save(torch.load(path, weights_only=False)['state_dict'], new_path).")
+
+
+def looks_like_torch_file(path: str) -> bool:
     """A zip archive (torch >= 1.6) or a pickle stream (older torch.save)."""
     with open(path, 'rb') as file:
         return zipfile.is_zipfile(path) or file.read(1) == b'\x80'

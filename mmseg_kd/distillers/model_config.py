@@ -1,10 +1,47 @@
 """Resolve the ``student=`` / ``teacher=`` entries of a distiller config into mmseg model configs."""
+import difflib
+
 from mmengine.config import Config, ConfigDict
 from mmengine.hub import get_config
 
+from mmseg_kd.checkpoint.sha256 import expected_sha256
+
 # Keys of a student/teacher entry that are not part of the model config itself.
-ENTRY_KEYS = ('cfg_path', 'cfg_options', 'checkpoint', 'allow_unsafe_checkpoint', 'autocast_dtype',
-              'channels_last', 'bn_train', 'loss_weight_schedule')
+ENTRY_KEYS = ('cfg_path', 'cfg_options', 'checkpoint', 'checkpoint_sha256', 'checkpoint_cache_dir',
+              'allow_unsafe_checkpoint', 'autocast_dtype', 'channels_last', 'bn_train', 'loss_weight_schedule')
+# Switches of an entry: True or False only (a string such as 'False' would count as yes).
+BOOLEAN_ENTRY_KEYS = ('allow_unsafe_checkpoint', 'channels_last', 'bn_train')
+
+
+def check_entry_settings(entry: dict, role: str) -> None:
+    """Check the values of a ``student``/``teacher`` entry's own keys (:data:`ENTRY_KEYS`) before anything is built.
+
+    * switches (:data:`BOOLEAN_ENTRY_KEYS`) are ``True`` or ``False``, not strings, numbers or ``None``;
+    * ``checkpoint`` and ``checkpoint_cache_dir`` are strings or ``None``; ``checkpoint_sha256`` is 8 to 64 hex
+      digits (it stays unused when ``checkpoint=None`` asks for a random teacher, as config checks do);
+    * an entry that names its model by ``cfg_path`` or ``model`` has no other keys: a misspelt one (say
+      ``checkpoint_sha``) would otherwise be ignored, and with it the check it asks for.
+
+    Raises:
+        TypeError: a value of the wrong type.
+        ValueError: a malformed hash or an unknown key.
+    """
+    for key in BOOLEAN_ENTRY_KEYS:
+        if key in entry and not isinstance(entry[key], bool):
+            raise TypeError(f'{role}.{key} must be True or False, got {entry[key]!r} ({type(entry[key]).__name__}); '
+                            f'write it without quotes, e.g. {role}=dict(..., {key}=False)')
+    for key in ('checkpoint', 'checkpoint_cache_dir'):
+        if entry.get(key) is not None and not isinstance(entry[key], str):
+            raise TypeError(f'{role}.{key} must be a string or None, got {entry[key]!r} ({type(entry[key]).__name__})')
+    expected_sha256(entry.get('checkpoint_sha256'), f'{role}.checkpoint_sha256')
+    if 'cfg_path' in entry or 'model' in entry:
+        unknown = sorted(set(entry) - set(ENTRY_KEYS) - {'model'})
+        if unknown:
+            key = unknown[0]
+            close = difflib.get_close_matches(key, ENTRY_KEYS, n=1)
+            hint = f'did you mean {close[0]!r}? ' if close else ''
+            raise ValueError(f'{role} has an unknown key {key!r}; {hint}the keys of an entry that names its model by '
+                             f"cfg_path or model are {', '.join(('model',) + ENTRY_KEYS)}")
 
 
 def resolve_model_config(entry: dict, role: str) -> ConfigDict:
@@ -21,6 +58,7 @@ def resolve_model_config(entry: dict, role: str) -> ConfigDict:
     """
     if not isinstance(entry, dict):
         raise TypeError(f"{role} must be a dict such as dict(cfg_path='mmseg::...'), got {entry!r}")
+    check_entry_settings(entry, role)
     if 'cfg_path' in entry:
         path = entry['cfg_path']
         try:

@@ -22,6 +22,7 @@ from mmengine.config import Config, DictAction
 import mmseg_kd  # noqa: F401  (registers the distiller and the losses)
 from mmseg_kd.analysis.distiller_networks import build_networks, is_distiller_config, network_configs
 from mmseg_kd.analysis.module_shapes import ModuleShape, module_shapes
+from mmseg_kd.checkpoint.download import cache_path, is_url
 from mmseg_kd.distillers.distill_term import TermReport
 from mmseg_kd.distillers.distillation_check import check_distillation
 
@@ -112,6 +113,10 @@ def report_check(model_cfg: dict, networks: dict, input_size: tuple) -> int:
     checkpoint = model_cfg.teacher.get('checkpoint')
     if checkpoint is None:
         print("  note: teacher.checkpoint is None; training needs the teacher's trained weights.")
+    elif is_url(checkpoint):
+        cached = cache_path(checkpoint, model_cfg.teacher.get('checkpoint_cache_dir'))
+        state = 'is in the download cache' if osp.isfile(cached) else 'will be downloaded when training starts'
+        print(f'  note: teacher.checkpoint {checkpoint} {state} ({cached}).')
     elif not osp.isfile(checkpoint):
         print(f'  note: teacher.checkpoint {checkpoint!r} does not exist yet; training needs it.')
     if not report.ok:
