@@ -3,7 +3,8 @@
 Distillation configs are built with a random teacher (``teacher.checkpoint=None``); SyncBN is reverted to BN so
 the training-mode forward runs on the CPU; memory-bank losses get small queues (CIRKD's ADE20K queues alone take
 6.8 GB); losses that need larger inputs (the adversarial discriminator: 512x512) are left out here and run
-whole in their own test (``conftest.LARGE_INPUT_LOSSES``). Schedule fragments (no ``model``) must at least parse.
+whole in their own test (``conftest.LARGE_INPUT_LOSSES``). Fragments (no ``model``: schedules, the distillation
+runtime, the method bases of ``distillation_configs/_base_/methods/``) must parse and hold what a leaf takes from them.
 """
 import warnings
 from pathlib import Path
@@ -20,7 +21,14 @@ from conftest import REPO, without_large_input_losses
 
 CONFIGS = sorted(str(p.relative_to(REPO)) for folder in ('configs', 'distillation_configs')
                  for p in (REPO / folder).rglob('*.py'))
-MODEL_CONFIGS = [c for c in CONFIGS if '_base_/schedules' not in c]
+SCHEDULE_FRAGMENTS = [c for c in CONFIGS if '_base_/schedules/' in c]
+METHOD_FRAGMENTS = [c for c in CONFIGS if c.startswith('distillation_configs/_base_/methods/')]
+RUNTIME_FRAGMENTS = ['distillation_configs/_base_/default_runtime.py']
+FRAGMENTS = SCHEDULE_FRAGMENTS + METHOD_FRAGMENTS + RUNTIME_FRAGMENTS
+# models, data, schedule and runtime of a distillation, without losses (the leaves add them)
+PROTOCOL_BASES = [c for c in CONFIGS if c.startswith('distillation_configs/_base_/') and c not in FRAGMENTS]
+MODEL_CONFIGS = [c for c in CONFIGS if c not in FRAGMENTS + PROTOCOL_BASES]
+DISTILLATION_CONFIGS = [c for c in MODEL_CONFIGS if c.startswith('distillation_configs/')]
 
 
 def test_the_zoo_is_complete():
@@ -39,13 +47,13 @@ def test_every_method_has_configs():
     assert all(list((REPO / 'distillation_configs' / method).glob('*.py')) for method in methods)
 
 
-@pytest.mark.parametrize('path', [c for c in CONFIGS if c.startswith('distillation_configs/')])
+@pytest.mark.parametrize('path', DISTILLATION_CONFIGS + PROTOCOL_BASES + RUNTIME_FRAGMENTS)
 def test_distillation_configs_log_to_tensorboard(path):
     backends = [backend['type'] for backend in Config.fromfile(REPO / path).visualizer.vis_backends]
     assert 'TensorboardVisBackend' in backends and 'LocalVisBackend' in backends, backends
 
 
-@pytest.mark.parametrize('path', [c for c in CONFIGS if c.startswith('distillation_configs/')])
+@pytest.mark.parametrize('path', DISTILLATION_CONFIGS + PROTOCOL_BASES)
 def test_distillation_configs_state_the_batch_their_learning_rate_is_for(path):
     """tools/train.py --auto-scale-lr needs it; off by default, and a whole number of per-GPU batches."""
     cfg = Config.fromfile(REPO / path)
@@ -54,10 +62,40 @@ def test_distillation_configs_state_the_batch_their_learning_rate_is_for(path):
     assert total >= per_gpu and total % per_gpu == 0, (total, per_gpu)
 
 
-@pytest.mark.parametrize('path', [c for c in CONFIGS if c not in MODEL_CONFIGS])
+@pytest.mark.parametrize('path', SCHEDULE_FRAGMENTS)
 def test_schedule_fragment_parses(path):
     cfg = Config.fromfile(REPO / path)
     assert 'optim_wrapper' in cfg and 'param_scheduler' in cfg
+
+
+def test_the_fragments_are_found():
+    assert len(METHOD_FRAGMENTS) >= 5 and len(SCHEDULE_FRAGMENTS) >= 9, (METHOD_FRAGMENTS, SCHEDULE_FRAGMENTS)
+    assert len(PROTOCOL_BASES) >= 10 and all((REPO / path).is_file() for path in RUNTIME_FRAGMENTS), PROTOCOL_BASES
+
+
+@pytest.mark.parametrize('path', PROTOCOL_BASES)
+def test_protocol_base_is_a_distiller_without_losses(path):
+    """A protocol base gives the models, data, schedule and runtime; its leaves add the losses (an empty
+    distill_losses does not build), and every leaf that uses it is built below."""
+    cfg = Config.fromfile(REPO / path)
+    assert cfg.model.type == 'SegDistiller' and cfg.model.distill_losses == {}
+    assert cfg.model.student.cfg_path and cfg.model.teacher.cfg_path and cfg.model.teacher.checkpoint
+    assert cfg.train_dataloader.dataset and cfg.val_evaluator and cfg.train_cfg.max_iters
+    assert any(f'/{Path(path).name}' in (REPO / leaf).read_text() for leaf in DISTILLATION_CONFIGS), \
+        f'no leaf config uses {path}'
+
+
+@pytest.mark.parametrize('path', METHOD_FRAGMENTS)
+def test_method_base_losses_name_registered_losses_and_both_taps(path):
+    """A method base's ``*_losses`` dicts are what leaves put into ``model.distill_losses``: every entry is a
+    registered loss with a student and a teacher tap."""
+    cfg = Config.fromfile(REPO / path)
+    loss_sets = {name: value for name, value in cfg.items() if name.endswith('_losses')}
+    assert loss_sets and 'model' not in cfg, sorted(cfg)
+    for set_name, losses in loss_sets.items():
+        for name, entry in losses.items():
+            assert name.startswith('loss_') and MODELS.get(entry['type']) is not None, (set_name, name)
+            assert entry['student'] and entry['teacher'], (set_name, name)
 
 
 def fake_batch(num_classes: int, size: int = 64):

@@ -22,7 +22,7 @@ from conftest import REPO
 
 METAFILES = Path(mmseg.__file__).parent / '.mim' / 'configs'
 DISTILLATION_CONFIGS = sorted(path for path in (REPO / 'distillation_configs').rglob('*.py')
-                              if path.parent.name != '_base_')
+                              if '_base_' not in path.relative_to(REPO).parts)
 ZOO_FILE_HASH = re.compile(r'-([0-9a-f]{8})\.pth$')
 MISSING = object()
 

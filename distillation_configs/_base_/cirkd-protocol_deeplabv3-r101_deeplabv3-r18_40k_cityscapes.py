@@ -1,9 +1,12 @@
-# CIRKD's protocol (winycg/CIRKD): teacher DeepLabV3-R101, student DeepLabV3-R18, Cityscapes, 512x1024 crops,
-# 40k iterations, 8 GPUs x 2 images, SGD lr 0.02, momentum 0.9, weight decay 1e-4, poly (power 0.9).
-# The method files add the losses.
-_base_ = ['../../configs/cityscapes/deeplabv3_r18-d8_cityscapes-512x1024.py']
-custom_imports = dict(imports=['mmseg_kd'], allow_failed_imports=False)
-
+# CIRKD's Cityscapes protocol (winycg/CIRKD): teacher DeepLabV3-R101, student DeepLabV3-R18, 512x1024 crops, 8 GPUs x 2
+# images, CIRKD's 40k schedule. The leaves add the losses (a method base under methods/, or their own).
+_base_ = [
+    '../../configs/_base_/models/deeplabv3_r18-d8.py',  # the student's data preprocessing (not its model)
+    'mmseg::_base_/datasets/cityscapes.py',
+    './default_runtime.py',
+    './schedules/cirkd_sgd_40k.py',
+]
+data_preprocessor = dict(size=_base_.crop_size)
 model = dict(
     _delete_=True,
     type='SegDistiller',
@@ -15,13 +18,4 @@ model = dict(
                             'deeplabv3_r101-d8_512x1024_80k_cityscapes_20200606_113503-9e428899.pth',
                  checkpoint_sha256='9e428899'),
     distill_losses=dict())
-train_dataloader = dict(batch_size=2)
-auto_scale_lr = dict(enable=False, base_batch_size=16)  # the recipe's total batch (tools/train.py --auto-scale-lr)
-optim_wrapper = dict(optimizer=dict(lr=0.02, weight_decay=0.0001))
-param_scheduler = [dict(type='PolyLR', eta_min=0.0, power=0.9, begin=0, end=40000, by_epoch=False)]
-train_cfg = dict(max_iters=40000, val_interval=4000)
-default_hooks = dict(checkpoint=dict(interval=4000))
-
-# TensorBoard besides the JSON log: every loss term, the learning rate and mIoU (tensorboard --logdir work_dirs)
-visualizer = dict(type='SegLocalVisualizer', name='visualizer',
-                  vis_backends=[dict(type='LocalVisBackend'), dict(type='TensorboardVisBackend')])
+train_dataloader = dict(batch_size=2)  # per GPU

@@ -1,0 +1,21 @@
+# CIRKD's ADE20K protocol (winycg/CIRKD): teacher DeepLabV3-R101, student DeepLabV3-R18, 512x512 crops, 8 GPUs x 2
+# images, CIRKD's 40k schedule. The leaves add the losses (a method base under methods/, or their own).
+_base_ = [
+    '../../configs/_base_/models/deeplabv3_r18-d8.py',  # the student's data preprocessing (not its model)
+    'mmseg::_base_/datasets/ade20k.py',
+    './default_runtime.py',
+    './schedules/cirkd_sgd_40k.py',
+]
+data_preprocessor = dict(size=_base_.crop_size)
+model = dict(
+    _delete_=True,
+    type='SegDistiller',
+    student=dict(cfg_path='{{fileDirname}}/../../configs/ade20k/deeplabv3_r18-d8_ade20k-512x512.py'),
+    teacher=dict(cfg_path='{{fileDirname}}/../../configs/ade20k/deeplabv3_r101-d8_ade20k-512x512.py',
+                 # mmseg model zoo: deeplabv3_r101-d8_4xb4-160k_ade20k-512x512, 45.0 mIoU (docs/teachers.md)
+                 checkpoint='https://download.openmmlab.com/mmsegmentation/v0.5/deeplabv3/'
+                            'deeplabv3_r101-d8_512x512_160k_ade20k/'
+                            'deeplabv3_r101-d8_512x512_160k_ade20k_20200615_105816-b1f72b3b.pth',
+                 checkpoint_sha256='b1f72b3b'),
+    distill_losses=dict())
+train_dataloader = dict(batch_size=2)  # per GPU
