@@ -228,9 +228,13 @@ def memory_loss(**overrides):
     return MemoryPixelRegionContrast(**settings)
 
 
-def naive_memory_terms(loss, student, teacher, labels):
+def naive_memory_terms(loss, student, teacher, labels, pixel_enqueue='class_pixels'):
     """Enqueue by loops (every valid pixel, per image and class; the class-k mean as region entry), then
-    the KL of each anchor's similarities to every queue slot (all slots are contrasted)."""
+    the KL of each anchor's similarities to every queue slot (all slots are contrasted).
+
+    ``pixel_enqueue='raster_prefix'``: CIRKD's released code, which for class k with n_k pixels enqueues
+    ``this_feat[:, perm[:K]]`` with ``perm`` a permutation of range(n_k) over the image's pixels in raster
+    order: with K >= n_k, the features at raster positions 0 .. n_k - 1, whatever their label."""
     K, ignore = loss.num_classes, loss.ignore_index
     pixel_q = [[list(map(float, row)) for row in loss.pixel_queue.embeddings[k]] for k in range(K)]
     region_q = [[list(map(float, row)) for row in loss.region_queue.embeddings[k]] for k in range(K)]
@@ -246,7 +250,8 @@ def naive_memory_terms(loss, student, teacher, labels):
                 continue
             region_q[k][region_ptr[k]] = unit([sum(c) / len(members) for c in zip(*members)])
             region_ptr[k] = (region_ptr[k] + 1) % len(region_q[k])
-            for member in members:
+            pixel_entries = members if pixel_enqueue == 'class_pixels' else v[b][:len(members)]
+            for member in pixel_entries:
                 pixel_q[k][pixel_ptr[k]] = member
                 pixel_ptr[k] = (pixel_ptr[k] + 1) % len(pixel_q[k])
     terms = {}
@@ -273,14 +278,16 @@ def memory_batch(seed):
     return student, teacher, labels
 
 
-def test_memory_contrast_matches_naive_loops_over_two_steps():
-    loss = memory_loss()
+@pytest.mark.parametrize('pixel_enqueue', ['class_pixels', 'raster_prefix'])
+def test_memory_contrast_matches_naive_loops_over_two_steps(pixel_enqueue):
+    loss = memory_loss(pixel_enqueue=pixel_enqueue)
     for step in range(2):
         MessageHub.get_current_instance().update_info('iter', step)
         student, teacher, labels = memory_batch(step)
         # precondition of the naive FIFO: no class gets more new pixel entries than slots in one step
         assert max(int((labels == k).sum()) for k in range(3)) <= loss.pixel_memory_size
-        expected, region_q, region_ptr, pixel_ptr = naive_memory_terms(loss, student, teacher, labels)
+        expected, region_q, region_ptr, pixel_ptr = naive_memory_terms(loss, student, teacher, labels,
+                                                                       pixel_enqueue)
         terms = loss(student, teacher, gt_labels=labels)
         assert set(terms) == {'pixel', 'region'}
         for term in terms:
@@ -288,6 +295,33 @@ def test_memory_contrast_matches_naive_loops_over_two_steps():
         assert torch.allclose(loss.region_queue.embeddings, torch.tensor(region_q), atol=1e-6)
         assert loss.region_queue.pointers.tolist() == region_ptr
         assert loss.pixel_queue.pointers.tolist() == pixel_ptr
+
+
+def test_released_code_pixel_enqueue_draws_from_the_raster_prefix_whatever_the_labels():
+    """CIRKD's code: class k's at most 16 entries of an image come from its first n_k raster positions."""
+    loss = memory_loss(pixel_enqueue='raster_prefix', pixels_per_class_per_image=2, pixel_memory_size=40,
+                       pixel_contrast_size=3, teacher_channels=12)
+    teacher = torch.eye(12).t().reshape(1, 12, 3, 4)  # one-hot: the teacher vector tells the raster position
+    labels = torch.tensor([[[255, 1, 1, 1], [1, 0, 0, 255], [2, 1, 0, 0]]])  # n_0 = 4, n_1 = 5, n_2 = 1
+    positions = {0: set(), 1: set(), 2: set()}
+    for step in range(30):
+        MessageHub.get_current_instance().update_info('iter', step)
+        loss(torch.randn(1, 3, 3, 4), teacher, gt_labels=labels)
+    embeddings, unit_teacher = loss.pixel_queue.embeddings, F.normalize(teacher[0].flatten(1).t(), dim=1)
+    for k in positions:
+        for slot in range(min(30 * min(2, (4, 5, 1)[k]), 40)):
+            matches = [p for p in range(12) if torch.allclose(embeddings[k, slot], unit_teacher[p], atol=1e-6)]
+            assert len(matches) == 1, (k, slot)
+            positions[k] |= set(matches)
+    # drawn among the first n_k positions only: position 0 (ignored) and position 4 (class 1) enter
+    # class 0's queue; class 2's one entry is always position 0
+    assert positions == {0: {0, 1, 2, 3}, 1: {0, 1, 2, 3, 4}, 2: {0}}
+    assert loss.pixel_queue.pointers.tolist() == [60 % 40, 60 % 40, 30]
+
+
+def test_memory_contrast_rejects_an_unknown_pixel_enqueue_rule():
+    with pytest.raises(ValueError, match=r"pixel_enqueue must be one of \('class_pixels', 'raster_prefix'\)"):
+        memory_loss(pixel_enqueue='first_pixels')
 
 
 def test_memory_contrast_labels_at_image_resolution_are_resized_nearest():

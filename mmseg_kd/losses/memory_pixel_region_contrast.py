@@ -1,5 +1,5 @@
 """CIRKD memory-based pixel-to-pixel and pixel-to-region contrast distillation (Yang et al., CVPR 2022,
-"Cross-Image Relational Knowledge Distillation for Semantic Segmentation", winycg/CIRKD; SPEC.md §5.2-4).
+"Cross-Image Relational Knowledge Distillation for Semantic Segmentation", winycg/CIRKD; docs/methods/cirkd.md).
 
 Inputs: student features f_s (B, C_s, h, w), teacher features f_t (B, C_t, h, w), labels (B, H, W)
 nearest-resized to (h, w); K classes, ignore label ι.
@@ -13,7 +13,11 @@ Memory (per class k, all processes identical; see ``class_embedding_queue.py``):
     pixel queue Q_p (K, M_p, C_t), region queue Q_r (K, M_r, C_t), random unit vectors at the start.
 Every training step, BEFORE the loss, teacher embeddings of the batches of ALL processes are enqueued:
     region entry for each (image, present class k) = L2norm(mean of v over the image's class-k pixels),
-    pixel entries for each (image, present class k) = v at min(n_k, 16) randomly chosen class-k pixels.
+    pixel entries for each (image, present class k) = v at min(n_k, 16) randomly chosen class-k pixels
+        (``pixel_enqueue='class_pixels'``, the paper), or, as CIRKD's released code does,
+        v at min(n_k, 16) random positions among the FIRST n_k raster positions of the image, whatever their
+        label (``pixel_enqueue='raster_prefix'``; its ``this_feat[:, perm[:K]]`` indexes the image's pixels
+        with a permutation of range(n_k): ContrastiveSeg issue #65).
 Contrast sets: one random set of S_p = ⌊P/K⌋ + 1 slot indices (P = ``pixel_contrast_size``, 4096), the
 SAME slots for every class ⇒ X_p = Q_p[:, slots] ∈ R^{K·S_p × C_t}; likewise X_r with ⌊R/K⌋ + 1
 slots (R = ``region_contrast_size``, 1024).
@@ -28,12 +32,13 @@ default). Both are means over anchors, like mmseg's per-pixel-mean CE, so CIRKD'
 unchanged: λ = 0.1 on Cityscapes and ADE20K, 0.01 on Pascal VOC (CIRKD issue #8). No valid anchor in the
 batch ⇒ both terms are 0 (with gradients, zero, reaching the projection head, as DDP requires).
 
-Implementation choices and deviations from CIRKD's code (SPEC.md §5.5):
+Implementation choices and deviations from CIRKD's code:
 * Queues are a true FIFO ring buffer (the reference overwrites the last slots instead of the oldest).
 * Enqueue: each process selects its own region and pixel entries, then all processes all-gather the
   SELECTED entries (a few thousand rows) and write them in rank order, so the queues stay bit-identical
   on every process. The reference all-gathers the whole feature maps and labels (B·C_t·h·w floats per
-  process) and selects on every process; the entries enqueued have the same distribution.
+  process) and selects on every process; with the same ``pixel_enqueue`` rule the entries enqueued have
+  the same distribution.
 * Randomness comes from generators seeded by (``seed``, training iteration from mmengine's MessageHub,
   stream, rank), not from the global RNG: the contrast slots are identical on every process, the pixel
   choice differs per process (each chooses among its own pixels), and a resumed run draws exactly what
@@ -65,6 +70,8 @@ from mmseg_kd.registry import MODELS
 _PIXEL_CHOICE, _PIXEL_SLOTS, _REGION_SLOTS = 0, 1, 2
 # Row kinds in the gathered enqueue tensor.
 _PIXEL_ROW, _REGION_ROW = 0.0, 1.0
+# Which features fill class k's pixel queue: its pixels (the paper), or the released code's raster prefix.
+PIXEL_ENQUEUE_RULES = ('class_pixels', 'raster_prefix')
 
 
 def similarity_kl(student_anchors: torch.Tensor, teacher_anchors: torch.Tensor, contrast: torch.Tensor,
@@ -110,6 +117,10 @@ class MemoryPixelRegionContrast(DistillLoss):
         region_contrast_size: R; ⌊R/K⌋ + 1 region slots per class are contrasted (CIRKD: 1024).
         pixels_per_class_per_image: at most this many pixels of each class of each image are enqueued
             per step (CIRKD: 16).
+        pixel_enqueue: which features fill class k's pixel queue: ``'class_pixels'`` (default, the paper):
+            random pixels of class k; ``'raster_prefix'`` (CIRKD's released code): random positions among
+            the first n_k raster positions of the image (n_k = its number of class-k pixels), whatever
+            their label.
         tau: τ, temperature of the similarities (CIRKD: 0.1).
         kd_tau: τ_kd, temperature of the KL between similarity distributions (CIRKD: 1).
         pixel_weight, region_weight: w_p, w_r, factors of the two terms on top of ``loss_weight``;
@@ -135,6 +146,7 @@ class MemoryPixelRegionContrast(DistillLoss):
                  pixel_contrast_size: int = 4096,
                  region_contrast_size: int = 1024,
                  pixels_per_class_per_image: int = 16,
+                 pixel_enqueue: str = 'class_pixels',
                  tau: float = 0.1,
                  kd_tau: float = 1.0,
                  pixel_weight: float = 1.0,
@@ -158,6 +170,10 @@ class MemoryPixelRegionContrast(DistillLoss):
                     f'{what}_contrast_size // num_classes + 1 = {slots} slots per class exceed '
                     f'{what}_memory_size = {memory}; lower {what}_contrast_size or raise {what}_memory_size')
         self.pixels_per_class_per_image = int(pixels_per_class_per_image)
+        if pixel_enqueue not in PIXEL_ENQUEUE_RULES:
+            raise ValueError(f'{type(self).__name__}: pixel_enqueue must be one of {PIXEL_ENQUEUE_RULES}, got '
+                             f"{pixel_enqueue!r} ('class_pixels': the paper; 'raster_prefix': CIRKD's code)")
+        self.pixel_enqueue = pixel_enqueue
         self.tau, self.kd_tau = float(tau), float(kd_tau)
         self.term_weights = {'pixel': float(pixel_weight), 'region': float(region_weight)}
         if not any(self.term_weights.values()):
@@ -214,12 +230,12 @@ class MemoryPixelRegionContrast(DistillLoss):
         """
         batch, channels = embeddings.shape[:2]
         classes = self.num_classes
-        pixels = embeddings.flatten(2).transpose(1, 2).reshape(-1, channels)   # (B·h·w, C_t)
+        all_pixels = embeddings.flatten(2).transpose(1, 2).reshape(-1, channels)  # (B·h·w, C_t), raster order
         flat_labels = labels.reshape(batch, -1)
         valid = flat_labels != self.ignore_index
         image_of_pixel = torch.arange(batch, device=labels.device)[:, None].expand_as(flat_labels)
         group = (image_of_pixel * classes + flat_labels)[valid]                  # image-major, class id
-        pixels, pixel_labels = pixels[valid.reshape(-1)], flat_labels[valid]
+        pixels, pixel_labels = all_pixels[valid.reshape(-1)], flat_labels[valid]
         group_sizes = torch.bincount(group, minlength=batch * classes)
 
         sums = torch.zeros(batch * classes, channels, device=pixels.device, dtype=pixels.dtype)
@@ -235,8 +251,17 @@ class MemoryPixelRegionContrast(DistillLoss):
         first_of_group = torch.cumsum(group_sizes, 0) - group_sizes
         position = torch.arange(group.numel(), device=group.device) - first_of_group[group[order]]
         chosen = order[position < self.pixels_per_class_per_image]
+        chosen_pixels = pixels[chosen]
+        if self.pixel_enqueue == 'raster_prefix':
+            # the chosen pixel's rank among its group's pixels in raster order, a random subset of range(n_k),
+            # taken as a raster position of its image
+            by_group = torch.argsort(group, stable=True)
+            raster_rank = torch.empty_like(group)
+            raster_rank[by_group] = torch.arange(group.numel(), device=group.device) - first_of_group[group[by_group]]
+            image = torch.div(group[chosen], classes, rounding_mode='floor')
+            chosen_pixels = all_pixels[image * flat_labels.shape[1] + raster_rank[chosen]]
 
-        return torch.cat([entry_rows(_PIXEL_ROW, pixel_labels[chosen], pixels[chosen]),
+        return torch.cat([entry_rows(_PIXEL_ROW, pixel_labels[chosen], chosen_pixels),
                           entry_rows(_REGION_ROW, region_labels, regions)])
 
     @torch.no_grad()
