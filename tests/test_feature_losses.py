@@ -264,6 +264,17 @@ def test_ifvd_by_hand():
     assert loss.item() == pytest.approx(0.085786, abs=1e-5)
 
 
+def test_ifvd_counting_ignored_pixels_by_hand():
+    # the two class-0 pixels of test_ifvd_by_hand and a third, ignored pixel: CIRKD's and the IFVD authors' code
+    # divide the sum of squared differences, 2 x 0.085786, by all 3 pixels: 0.057191; the default by the 2 labelled
+    student = torch.tensor([[1.0, 0.0, 3.0], [0.0, 1.0, 1.0]]).view(1, 2, 1, 3)
+    teacher = torch.tensor([[1.0, 1.0, 0.0], [0.0, 0.0, 2.0]]).view(1, 2, 1, 3)
+    labels = torch.tensor([[[0, 0, 255]]])
+    counted = IntraClassFeatureVariation(ignored_pixels_in_mean=True)(student, teacher, gt_labels=labels)
+    assert counted.item() == pytest.approx(0.057191, abs=1e-5)
+    assert IntraClassFeatureVariation()(student, teacher, gt_labels=labels).item() == pytest.approx(0.085786, abs=1e-5)
+
+
 def test_ifvd_with_only_ignored_pixels_is_zero_with_a_graph():
     student, teacher = random_maps((1, 2, 2, 2), seed=5)
     student.requires_grad_(True)

@@ -3,7 +3,9 @@
 # R18 74.21 -> 75.59 (teacher 78.07).
 #
 # * IFVD on the head feature (the ASPP fusion conv after its ReLU, 1/8 resolution) with the ground-truth
-#   labels, ignore index 255 left out, lambda = 20 (mmseg_kd/losses/intra_class_feature_variation.py);
+#   labels, lambda = 20 (mmseg_kd/losses/intra_class_feature_variation.py). Ignored pixels (label 255) add
+#   nothing, but CIRKD's code, like the IFVD authors', divides by all B*h*w pixels, ignored ones included:
+#   ignored_pixels_in_mean=True gives that scale, for which lambda = 20 was chosen;
 # * pixel-wise KD on the 1/8 logits, T = 1, no ignore mask, lambda = 1;
 # * SKD's holistic adversarial term, which CIRKD's IFVD script also trains: a discriminator on the 1/8 logits
 #   with its own Adam (lr 4e-4, betas (0.9, 0.99)), hinge loss, lambda_d = 0.1; the student's generator term
@@ -15,7 +17,8 @@ _base_ = ['../_base_/cirkd-protocol_deeplabv3-r101_deeplabv3-r18_40k_cityscapes.
 model = dict(
     tap_check_input_size=(512, 512),  # the discriminator needs 1/8 logits of at least 64x64
     distill_losses=dict(
-        loss_ifvd=dict(type='IntraClassFeatureVariation', ignore_index=255, loss_weight=20.,
+        loss_ifvd=dict(type='IntraClassFeatureVariation', ignore_index=255, ignored_pixels_in_mean=True,
+                       loss_weight=20.,
                        student='decode_head.bottleneck', teacher='decode_head.bottleneck'),
         loss_kd=dict(type='KLDivergence', tau=1.0, loss_weight=1.,
                      student='decode_head.conv_seg', teacher='decode_head.conv_seg'),
