@@ -1,4 +1,5 @@
 """Feature and relation losses against naive loop implementations written here, and tiny hand cases."""
+import copy
 import math
 from statistics import NormalDist
 
@@ -295,8 +296,9 @@ def sigmoid(x):
     return 1 / (1 + math.exp(-x))
 
 
-def naive_cbam(features, attention):
-    """CBAM by loops with the module's own weights (its BN in eval mode)."""
+def naive_cbam(features, attention, batch_statistics=False):
+    """CBAM by loops with the module's own weights: its BN in eval mode (running statistics), or in train mode
+    (``batch_statistics``: the mean and biased variance of the conv output over the batch)."""
     B, C, H, W = features.shape
     first, second = attention.channel_mlp[0], attention.channel_mlp[2]
 
@@ -307,7 +309,7 @@ def naive_cbam(features, attention):
                 + value(second.bias, c) for c in range(C)]
 
     bn = attention.spatial_bn
-    out = torch.zeros(B, C, H, W)
+    refined_maps, conv_maps = [], []
     for b in range(B):
         avg = [sum(value(features, b, c, h, w) for h in range(H) for w in range(W)) / (H * W)
                for c in range(C)]
@@ -317,15 +319,24 @@ def naive_cbam(features, attention):
                    for c in range(C)]
         pooled = [[[max(refined[c][h][w] for c in range(C)) for w in range(W)] for h in range(H)],
                   [[sum(refined[c][h][w] for c in range(C)) / C for w in range(W)] for h in range(H)]]
+        refined_maps.append(refined)
+        conv_maps.append([[sum(value(attention.spatial_conv.weight, 0, q, i, j) * pooled[q][h + i - 3][w + j - 3]
+                               for q in range(2) for i in range(7) for j in range(7)
+                               if 0 <= h + i - 3 < H and 0 <= w + j - 3 < W) for w in range(W)] for h in range(H)])
+    convs = [conv for conv_map in conv_maps for row in conv_map for conv in row]
+    if batch_statistics:
+        mean = sum(convs) / len(convs)
+        variance = sum((conv - mean) ** 2 for conv in convs) / len(convs)
+    else:
+        mean, variance = value(bn.running_mean, 0), value(bn.running_var, 0)
+    out = torch.zeros(B, C, H, W)
+    for b in range(B):
         for h in range(H):
             for w in range(W):
-                conv = sum(value(attention.spatial_conv.weight, 0, q, i, j) * pooled[q][h + i - 3][w + j - 3]
-                           for q in range(2) for i in range(7) for j in range(7)
-                           if 0 <= h + i - 3 < H and 0 <= w + j - 3 < W)
-                normed = ((conv - value(bn.running_mean, 0)) / math.sqrt(value(bn.running_var, 0) + bn.eps)
-                          * value(bn.weight, 0) + value(bn.bias, 0))
+                normed = ((conv_maps[b][h][w] - mean) / math.sqrt(variance + bn.eps) * value(bn.weight, 0)
+                          + value(bn.bias, 0))
                 for c in range(C):
-                    out[b, c, h, w] = refined[c][h][w] * sigmoid(normed)
+                    out[b, c, h, w] = refined_maps[b][c][h][w] * sigmoid(normed)
     return out
 
 
@@ -394,7 +405,9 @@ def test_attnfd_teacher_refinement_modes(tmp_path):
     for a, b in zip(random_one.teacher_attention.parameters(), random_two.teacher_attention.parameters()):
         assert torch.equal(a, b) and not a.requires_grad  # seeded: the same on every process
     random_one.train()
-    assert random_one.student_attention.training and not random_one.teacher_attention.training
+    assert random_one.student_attention.training and random_one.teacher_attention.training  # batch statistics
+    random_one.eval()
+    assert not random_one.student_attention.training and not random_one.teacher_attention.training
     assert 'teacher_attention.channel_mlp.0.weight' in random_one.state_dict()
 
     state = {'attention.' + key: tensor * 2
@@ -406,6 +419,7 @@ def test_attnfd_teacher_refinement_modes(tmp_path):
     pretrained.prepare(*shapes, nn.Identity(), Tap('x'))
     assert torch.equal(pretrained.teacher_attention.channel_mlp[0].weight,
                        random_one.teacher_attention.channel_mlp[0].weight * 2)
+    assert pretrained.train().student_attention.training and not pretrained.teacher_attention.training
     wrong_prefix = AttentionGuidedFeatureDistillation(
         teacher_refinement='pretrained', teacher_refinement_checkpoint=str(tmp_path / 'cbam.pth'),
         teacher_refinement_prefix='cbam.', reduction_ratio=2)
@@ -413,6 +427,25 @@ def test_attnfd_teacher_refinement_modes(tmp_path):
         wrong_prefix.prepare(*shapes, nn.Identity(), Tap('x'))
     with pytest.raises(ValueError, match='needs teacher_refinement_checkpoint'):
         AttentionGuidedFeatureDistillation(teacher_refinement='pretrained')
+
+
+def test_attnfd_frozen_random_teacher_cbam_uses_batch_statistics_while_training_as_the_released_code():
+    """The released code runs its teacher, CBAMs included, in train mode: the spatial gate's BN normalises with
+    the batch's mean and variance, not with its (never trained) running statistics."""
+    student, teacher = random_maps((2, 3, 3, 4), (2, 4, 3, 4), seed=10)
+    loss = AttentionGuidedFeatureDistillation(teacher_refinement='frozen_random', reduction_ratio=2)
+    loss.prepare(student.shape, teacher.shape, nn.Identity(), Tap('x'))
+    loss.teacher_attention.spatial_bn.running_mean.fill_(5.0)  # far from the batch's statistics
+    loss.teacher_attention.spatial_bn.running_var.fill_(9.0)
+    frozen = copy.deepcopy(loss.teacher_attention)
+    connected = torch.randn(2, 4, 3, 4, generator=torch.Generator().manual_seed(11))  # a connected student map
+    loss.train()
+    expected = naive_batch_normalised_distance(connected, naive_cbam(teacher, frozen, batch_statistics=True))
+    assert loss(connected, teacher).item() == pytest.approx(expected, rel=1e-5)
+    loss.eval()
+    expected = naive_batch_normalised_distance(connected, naive_cbam(teacher, frozen))
+    assert loss(connected, teacher).item() == pytest.approx(expected, rel=1e-5)
+    assert all(not p.requires_grad for p in loss.teacher_attention.parameters())
 
 
 def test_attnfd_reference_quirk_freezes_the_student_channel_mlp():

@@ -19,9 +19,10 @@ Teacher-side refinement (``teacher_refinement``; the author's statements conflic
 * ``'parameter_free'`` (default): the CBAM without parameters, a = σ(avg(f) + max(f)),
   s = σ(max_c f' + mean_c f') — well defined without extra weights (issue #6).
 * ``'frozen_random'``: a CBAM with frozen random weights (seeded by ``teacher_refinement_seed``, the
-  same on every process, kept in the checkpoints), its BN in eval mode. This is what the released code
-  effectively does: the teacher's CBAM is never in its forward pass, so a teacher trained with it keeps
-  the random initialisation.
+  same on every process, kept in the checkpoints) whose BN normalises with the batch's statistics while
+  training. This is what the released code does: the teacher's CBAM is never in its forward pass while the
+  teacher is trained, so it keeps its random initialisation, and the distillation runs the whole teacher,
+  its CBAMs included, in train mode (``t_net.train()``), so the spatial gate's BN uses batch statistics.
 * ``'pretrained'``: a CBAM loaded strictly from ``teacher_refinement_checkpoint`` (keys under
   ``teacher_refinement_prefix``, e.g. the CBAM keys of a converted AttnFD teacher checkpoint), frozen,
   BN in eval mode. The distiller's teacher checkpoint itself must hold only the mmseg teacher's keys.
@@ -29,7 +30,8 @@ Teacher-side refinement (``teacher_refinement``; the author's statements conflic
 Reference-code quirk: the student CBAM's channel MLP (``nn.Linear``) is in no optimizer group of the
 released code and stays at its random initialisation; ``train_student_channel_mlp=False`` reproduces it.
 The released code also trains the connectors only during epoch 0 (and the student not at all then);
-here connectors and the student train together throughout.
+SegDistiller's ``connector_warmup=dict(iters=<one epoch>, freeze_after=True)`` reproduces that (the AttnFD
+configs use it).
 
 Weight: the reference's total is L_CE/B + λ · Σ_i L_i/B with λ = 2 (three positions: last backbone stage
 pre-ReLU, ASPP output and decoder output post-ReLU). Both carry 1/B, so against mmseg's CE (mean over
@@ -104,7 +106,7 @@ class AttentionGuidedFeatureDistillation(FeatureDistillLoss):
         self.student_attention.channel_mlp.requires_grad_(self.train_student_channel_mlp)
         self.teacher_attention = self._build_teacher_attention(teacher_shape[1])
         self.teacher_attention.requires_grad_(False)
-        self.teacher_attention.eval()
+        self._set_teacher_attention_mode()
 
     def _build_teacher_attention(self, channels: int) -> nn.Module:
         if self.teacher_refinement == 'parameter_free':
@@ -124,11 +126,16 @@ class AttentionGuidedFeatureDistillation(FeatureDistillLoss):
                                                  f'reduction_ratio={self.reduction_ratio})')
         return attention
 
+    def _set_teacher_attention_mode(self) -> None:
+        """The ``'frozen_random'`` teacher CBAM follows the loss's mode (batch statistics while training, as
+        the released code's train-mode teacher); the ``'pretrained'`` one stays in eval mode."""
+        self.teacher_attention.train(self.training and self.teacher_refinement == 'frozen_random')
+
     def train(self, mode: bool = True):
-        """The student CBAM follows ``mode``; the teacher CBAM stays in eval mode."""
+        """The student CBAM follows ``mode``; the teacher CBAM: see :meth:`_set_teacher_attention_mode`."""
         super().train(mode)
         if self.teacher_attention is not None:
-            self.teacher_attention.eval()
+            self._set_teacher_attention_mode()
         return self
 
     def refine_student(self, student: torch.Tensor) -> torch.Tensor:

@@ -5,7 +5,10 @@
 # Three positions (the reference's feature positions 3 to 5): the last backbone stage before its ReLU, the ASPP fusion
 # output and the decoder output (both after their ReLU). Each student map is refined by a trainable CBAM, then a 1x1
 # conv + BN connector maps it to the teacher's channels; the teacher map is refined by a parameter-free CBAM
-# (teacher_refinement='parameter_free'; see the loss file for the other choices). Weight 2 per position, as the
+# (teacher_refinement='parameter_free', the author's teacher mode of AttnFD issue #6). The released code refines it
+# with the CBAMs of its teacher checkpoint, which the teacher's own training never ran (random weights) and whose BN
+# uses batch statistics (the whole teacher runs in train mode); teacher_refinement='frozen_random' reproduces that,
+# with its own seeded random weights, and mmseg's zoo teachers have no CBAM to load. Weight 2 per position, as the
 # reference (its 1/B on the loss pairs with its CE/B). As the reference, the connectors learn alone in the first epoch
 # and are frozen afterwards (gradients still pass through them to the student); a leaf sets the length of that epoch:
 #   model = dict(connector_warmup=dict(iters=<one epoch>, freeze_after=True), distill_losses=attnfd_losses)
