@@ -21,7 +21,8 @@ class LinearEmbeddingSegformerHead(BaseDecodeHead):
     """NVlabs SegFormer head: ``linear_embeddings`` (one 1x1 conv with bias per level, no BN/activation),
     upsampling to c1's size, concatenation c4..c1, ``fusion_conv`` (1x1 + BN + ReLU), ``conv_seg``.
 
-    e_i = up(W_i ∗ c_i + b_i, size of c1);  logits = W_seg ∗ Dropout2d(ReLU(BN(W_f ∗ [e_4, e_3, e_2, e_1]))) + b_seg
+    e_i = up(W_i ∗ c_i + b_i, size of c1)
+    logits = W_seg ∗ Dropout2d(ReLU(BN(W_f ∗ [e_4, e_3, e_2, e_1]))) + b_seg
 
     Args:
         **kwargs: ``BaseDecodeHead`` arguments with ``input_transform='multiple_select'``; ``in_channels`` are
