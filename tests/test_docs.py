@@ -112,7 +112,8 @@ COVERED_ELSEWHERE = (
              "tool's run_converter call)",
              (('tools/model_converters/segdistill2mmseg.py', "run_converter('segdistill2mmseg', "
                'convert_segdistill_checkpoint'),
-              ('tests/test_paper_architectures.py', "run_converter('segdistill2mmseg', convert_segdistill_checkpoint"))),
+              ('tests/test_paper_architectures.py', "run_converter('segdistill2mmseg', "
+               'convert_segdistill_checkpoint'))),
     Coverage('python tools/analysis/plot_logs.py work_dirs/demo/', "the guide's run of plot_logs.py",
              same_options_as_a_run=True),
     Coverage('python tools/analysis/visualize.py distillation_configs/cwd/cwd_pspnet-r101_pspnet-r18_demo_'
