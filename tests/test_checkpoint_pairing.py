@@ -18,6 +18,7 @@ from mmseg_kd.checkpoint import CheckpointMismatchError
 from mmseg_kd.checkpoint.state_dict_pairing import pair_state_dict
 from mmseg_kd.engine.checkpoint_pairing_hook import CheckpointPairingHook
 from mmseg_kd.engine.evaluation_model import evaluation_model_config
+from mmseg_kd.utils import UserInputError
 from test_reliability import write_light_config
 from test_tools import run
 
@@ -115,9 +116,9 @@ def test_other_network_lists_unexpected_and_mis_shaped_keys_and_partial_load_tak
 
 @pytest.mark.parametrize('value', ['True', 1, None])
 def test_partial_load_switches_take_real_booleans_only(value):
-    with pytest.raises(TypeError, match='must be True or False'):
+    with pytest.raises(UserInputError, match='allow_partial_load must be True or False'):
         CheckpointPairingHook(allow_partial_load=value)
-    with pytest.raises(TypeError, match='must be True or False'):
+    with pytest.raises(UserInputError, match='allow_partial must be True or False'):
         pair(STUDENT_SHAPES, tensors(STUDENT_SHAPES), allow_partial=value)
 
 

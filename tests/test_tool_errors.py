@@ -108,9 +108,10 @@ class Run:
 
 
 def test_the_stop_names_the_last_checkpoint_before_the_run_diverged(tmp_path):
-    """The losses of a real run at lr=1e6 (checkpoint every iteration): finite but exploding from iteration 2."""
+    """The total losses of a real run at lr=1e6 (checkpoint every iteration): finite but exploding from iteration 2,
+    NaN at iteration 4."""
     run = Run(tmp_path)
-    for loss in (4.098, 1.14e14, 7.5e17):
+    for loss in (4.098, 1.137e14, 1.125e18):
         run.step(loss)
     with pytest.raises(NonFiniteLossError) as stop:
         run.step(float('nan'))
@@ -150,6 +151,12 @@ def test_a_healthy_rise_is_not_divergence_and_no_checkpoint_is_said_so(tmp_path)
     early.step(2.0, save=False)
     with pytest.raises(NonFiniteLossError, match='No checkpoint has been saved yet'):
         early.step(float('nan'))
+
+
+@pytest.mark.parametrize('factor', [True, '100', 1.0])
+def test_the_explosion_factor_must_be_a_number_above_one(factor):
+    with pytest.raises(UserInputError, match='explosion_factor must be a number > 1'):
+        NonFiniteLossHook(explosion_factor=factor)
 
 
 # ------------------------------------------------------------------------------------------- the tools, subprocess

@@ -13,7 +13,7 @@ visible error. :func:`pair_state_dict` decides what is loaded instead:
   message lists the keys grouped by module, says what the difference most likely means and how to fix it, unless
   the caller asks for a partial load, which loads the keys that match and reports the rest.
 
-Layering: depends on torch only.
+Layering: depends on torch and ``mmseg_kd.utils`` only.
 """
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -22,6 +22,7 @@ from typing import Dict, List, Mapping, Sequence, Tuple
 import torch
 
 from mmseg_kd.checkpoint.safe_loading import CheckpointMismatchError
+from mmseg_kd.utils.user_input_error import UserInputError
 
 STUDENT_PREFIX = 'student.'
 DDP_PREFIX = 'module.'
@@ -174,7 +175,7 @@ def pair_state_dict(model_shapes: Mapping[str, torch.Size], state_dict: Mapping[
         CheckpointMismatchError: a key is missing, unexpected or mis-shaped (and ``allow_partial`` is False).
     """
     if not isinstance(allow_partial, bool):
-        raise TypeError(f'allow_partial must be True or False, got {allow_partial!r}')
+        raise UserInputError(f'allow_partial must be True or False, got {allow_partial!r}')
     state_dict = _without_ddp_prefix(state_dict)
     model_is_distiller, checkpoint_is_distiller = is_distiller_state(model_shapes), is_distiller_state(state_dict)
     notes, compared_shapes = [], dict(model_shapes)

@@ -24,6 +24,7 @@ from mmseg.registry import HOOKS
 
 from mmseg_kd.checkpoint.safe_loading import CheckpointMismatchError
 from mmseg_kd.checkpoint.state_dict_pairing import pair_state_dict
+from mmseg_kd.utils.user_input_error import UserInputError
 
 
 def _param_group_sizes(optim_wrapper: OptimWrapper) -> Dict[str, List[int]]:
@@ -52,8 +53,8 @@ class CheckpointPairingHook(Hook):
 
     def __init__(self, allow_partial_load: bool = False):
         if not isinstance(allow_partial_load, bool):
-            raise TypeError(f'CheckpointPairingHook: allow_partial_load must be True or False, '
-                            f'got {allow_partial_load!r}')
+            raise UserInputError(f'CheckpointPairingHook: allow_partial_load must be True or False, '
+                                 f'got {allow_partial_load!r}')
         self.allow_partial_load = allow_partial_load
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:

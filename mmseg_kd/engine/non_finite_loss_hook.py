@@ -22,6 +22,8 @@ from typing import Optional
 from mmengine.hooks import Hook
 from mmseg.registry import HOOKS
 
+from mmseg_kd.utils.user_input_error import UserInputError
+
 INITIAL_ITERS = 10
 STATE_KEY = 'loss_health'
 
@@ -48,7 +50,7 @@ class NonFiniteLossHook(Hook):
     def __init__(self, explosion_factor: float = 100.0):
         if isinstance(explosion_factor, bool) or not isinstance(explosion_factor, (int, float)) \
                 or not explosion_factor > 1:
-            raise ValueError(f'NonFiniteLossHook: explosion_factor must be a number > 1, got {explosion_factor!r}')
+            raise UserInputError(f'NonFiniteLossHook: explosion_factor must be a number > 1, got {explosion_factor!r}')
         self.explosion_factor = float(explosion_factor)
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
