@@ -3,6 +3,7 @@ or stop naming the keys; a distillation checkpoint and an exported student serve
 student's own config; tools/test.py evaluates the student of a distillation config without building the teacher."""
 import re
 import subprocess
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -12,85 +13,130 @@ from mmengine.config import Config
 from mmengine.optim import OptimWrapper
 from mmseg.apis import inference_model, init_model
 from PIL import Image
+from torch import nn
 
 from conftest import PYTHON, REPO, STUDENT_CFG
 from mmseg_kd.checkpoint import CheckpointMismatchError
-from mmseg_kd.checkpoint.state_dict_pairing import pair_state_dict
+from mmseg_kd.checkpoint.state_dict_pairing import load_paired_state_dict
 from mmseg_kd.engine.checkpoint_pairing_hook import CheckpointPairingHook
 from mmseg_kd.engine.evaluation_model import evaluation_model_config
 from mmseg_kd.utils import UserInputError
 from test_reliability import write_light_config
 from test_tools import run
 
-STUDENT_SHAPES = {'backbone.conv.weight': (4, 3, 3, 3), 'backbone.bn.weight': (4,),
-                  'backbone.bn.num_batches_tracked': (), 'decode_head.conv_seg.weight': (19, 4, 1, 1)}
-DISTILLER_PARTS = {'connectors.loss_fitnet.conv.weight': (8, 4, 1, 1),
-                   'distill_losses.loss_cgd.channel_permutation': (19,)}
+class Student(nn.Module):
+    """A segmentor's layout: backbone (conv, BN) and decode_head.conv_seg."""
+
+    def __init__(self, classes=19):
+        super().__init__()
+        self.backbone = nn.Sequential()
+        self.backbone.add_module('conv', nn.Conv2d(3, 4, 3))
+        self.backbone.add_module('bn', nn.BatchNorm2d(4))
+        self.decode_head = nn.Module()
+        self.decode_head.conv_seg = nn.Conv2d(4, classes, 1)
 
 
-def tensors(shapes, prefix='', start=0):
-    """Distinct values per key, so that a key loaded into the wrong place would show."""
-    return {prefix + key: torch.full(shape, float(start + index)) for index, (key, shape) in enumerate(shapes.items())}
+class Distiller(nn.Module):
+    """A distiller's layout: student.*, a connector and a loss buffer."""
+
+    def __init__(self, connector=True):
+        super().__init__()
+        self.student = Student()
+        self.connectors = nn.ModuleDict(dict(loss_fitnet=nn.Conv2d(4, 8, 1, bias=False)) if connector else {})
+        self.distill_losses = nn.ModuleDict(dict(loss_cgd=nn.Module()))
+        self.distill_losses.loss_cgd.register_buffer('channel_permutation', torch.arange(19))
 
 
-def distiller_shapes():
-    shapes = {'student.' + key: shape for key, shape in STUDENT_SHAPES.items()}
-    shapes.update(DISTILLER_PARTS)
-    return shapes
+class WithExtraState(nn.Module):
+    """Keeps a counter in its state dict beyond its parameters, as the adversarial loss keeps its optimizer's."""
+
+    def __init__(self):
+        super().__init__()
+        self.linear = nn.Linear(2, 2)
+        self.steps = 0
+
+    def _save_to_state_dict(self, destination, prefix, keep_vars):
+        super()._save_to_state_dict(destination, prefix, keep_vars)
+        destination[prefix + 'steps'] = torch.tensor(self.steps)
+
+    def _load_from_state_dict(self, state_dict, prefix, *args):
+        self.steps = int(state_dict.pop(prefix + 'steps', torch.tensor(0)))
+        super()._load_from_state_dict(state_dict, prefix, *args)
 
 
-def pair(model_shapes, state_dict, **kwargs):
-    return pair_state_dict({key: torch.Size(shape) for key, shape in model_shapes.items()}, state_dict,
-                           what="checkpoint 'x.pth'", config_hint='cfg.py', **kwargs)
+def distinct(model, prefix=''):
+    """The model's state dict with distinct values per key (so a key loaded into the wrong place would show)."""
+    return OrderedDict((prefix + key, torch.full_like(value, float(index + 7)))
+                       for index, (key, value) in enumerate(model.state_dict().items()))
+
+
+def load(model, state_dict, **kwargs):
+    return load_paired_state_dict(model, state_dict, what="checkpoint 'x.pth'", config_hint='cfg.py', **kwargs)
+
+
+def assert_holds(model, expected):
+    own = model.state_dict()
+    for key, value in expected.items():
+        assert torch.equal(own[key], value), key
 
 
 # ---------------------------------------------------------------------------------------------- pairing, in-process
 def test_a_student_model_takes_the_student_weights_of_a_distillation_checkpoint():
-    checkpoint = tensors(distiller_shapes())
-    paired = pair(STUDENT_SHAPES, checkpoint)
-    assert list(paired.state_dict) == list(STUDENT_SHAPES)
-    for key, value in paired.state_dict.items():
-        assert value is checkpoint['student.' + key]
-    assert '4 tensors are loaded (2 tensors of connectors and loss buffers are not part of the student)' \
+    checkpoint = distinct(Distiller())
+    student = Student()
+    paired = load(student, checkpoint)
+    expected = {key[len('student.'):]: value for key, value in checkpoint.items() if key.startswith('student.')}
+    assert list(paired.state_dict) == list(expected)
+    assert_holds(student, expected)
+    assert '9 tensors are loaded (2 tensors of connectors and loss buffers are not part of the student)' \
         in paired.notes[0]
 
 
 def test_a_distiller_takes_a_plain_checkpoint_as_its_student_and_keeps_its_own_parts():
-    checkpoint = tensors(STUDENT_SHAPES)
-    paired = pair(distiller_shapes(), checkpoint)
-    assert paired.state_dict == {'student.' + key: value for key, value in checkpoint.items()}
+    checkpoint = distinct(Student())
+    distiller = Distiller()
+    connector = distiller.connectors.loss_fitnet.weight.clone()
+    paired = load(distiller, checkpoint)
+    assert_holds(distiller.student, checkpoint)
+    assert torch.equal(distiller.connectors.loss_fitnet.weight, connector)
     assert 'connectors.loss_fitnet, distill_losses.loss_cgd keep their initialisation' in paired.notes[0]
+    assert list(paired.state_dict) == ['student.' + key for key in checkpoint]
 
 
-def test_exact_checkpoint_loads_as_it_is_with_a_ddp_prefix_and_without_bn_counters():
-    checkpoint = tensors(STUDENT_SHAPES, prefix='module.')
+def test_exact_checkpoint_loads_with_a_ddp_prefix_without_bn_counters_and_with_extra_state():
+    checkpoint = distinct(Student(), prefix='module.')
     del checkpoint['module.backbone.bn.num_batches_tracked']  # as mmengine's loader, BN counters may be absent
-    paired = pair(STUDENT_SHAPES, checkpoint)
-    assert list(paired.state_dict) == [key for key in STUDENT_SHAPES if 'num_batches' not in key]
+    student = Student()
+    paired = load(student, checkpoint)
+    assert_holds(student, {key[len('module.'):]: value for key, value in checkpoint.items()})
     assert paired.notes == [] and paired.left_out == ''
+    saved = WithExtraState()
+    saved.steps = 5
+    loaded = WithExtraState()
+    load(loaded, saved.state_dict())  # 'steps' is not in a fresh state dict's keys, yet it is consumed
+    assert loaded.steps == 5
 
 
 def test_resume_translates_nothing_and_says_how_to_load_the_weights_instead():
     with pytest.raises(CheckpointMismatchError) as plain_into_distiller:
-        pair(distiller_shapes(), tensors(STUDENT_SHAPES), resume=True)
+        load(Distiller(), distinct(Student()), resume=True)
     message = str(plain_into_distiller.value)
     assert "checkpoint 'x.pth' does not match the model built from cfg.py" in message
-    assert '5 key(s) the model needs are missing' in message  # 3 of the student (not its BN counter), 2 parts
-    assert 'student.backbone.*  (2 key(s), e.g. student.backbone.bn.weight)' in message
+    assert '10 key(s) the model needs are missing' in message  # 8 of the student (not its BN counter), 2 parts
+    assert 'student.backbone.*  (6 key(s), e.g. student.backbone.bn.bias)' in message
     assert 'The checkpoint holds a plain segmentor (no student.* keys)' in message
     assert '--cfg-options load_from=CHECKPOINT (without --resume)' in message
     with pytest.raises(CheckpointMismatchError, match=r"distillation run's \(student.\* keys\)"):
-        pair(STUDENT_SHAPES, tensors(distiller_shapes()), resume=True)
+        load(Student(), distinct(Distiller()), resume=True)
 
 
 def test_an_added_connector_is_named_for_resume_and_for_load():
-    shapes = distiller_shapes()
-    checkpoint = tensors({key: shape for key, shape in shapes.items() if not key.startswith('connectors')})
+    checkpoint = distinct(Distiller(connector=False))
     for resume in (True, False):
         with pytest.raises(CheckpointMismatchError) as error:
-            pair(shapes, checkpoint, resume=resume)
+            load(Distiller(), checkpoint, resume=resume)
         message = str(error.value)
-        assert '1 key(s) the model needs are missing from the checkpoint:\n    connectors.loss_fitnet.conv.weight' \
+        assert '1 key(s) the model needs are missing from the checkpoint:\n    connectors.loss_fitnet.weight' \
             in message
         assert "The config has connectors.loss_fitnet, which the checkpoint's run did not have" in message
         assert '--partial-load' in message
@@ -99,18 +145,23 @@ def test_an_added_connector_is_named_for_resume_and_for_load():
 
 
 def test_other_network_lists_unexpected_and_mis_shaped_keys_and_partial_load_takes_what_matches():
-    checkpoint = tensors(STUDENT_SHAPES)
-    checkpoint['decode_head.conv_seg.weight'] = torch.zeros(21, 4, 1, 1)
+    checkpoint = distinct(Student(classes=21))
     checkpoint['decode_head.extra.weight'] = torch.zeros(2)
     with pytest.raises(CheckpointMismatchError) as error:
-        pair(STUDENT_SHAPES, checkpoint)
+        load(Student(), checkpoint)
     message = str(error.value)
     assert '1 key(s) in the checkpoint are not in the model:\n    decode_head.extra.weight' in message
-    assert 'decode_head.conv_seg.weight: checkpoint (21, 4, 1, 1) vs model (19, 4, 1, 1)' in message
+    assert '2 key(s) have a different shape:\n    decode_head.conv_seg.bias: checkpoint (21,) vs model (19,)' \
+        in message
     assert 'number of classes' in message
-    paired = pair(STUDENT_SHAPES, checkpoint, allow_partial=True)
-    assert sorted(paired.state_dict) == sorted(key for key in STUDENT_SHAPES if 'conv_seg' not in key)
-    assert paired.left_out.startswith('partial load: 3 tensors loaded, the rest left as it is.')
+    student = Student()
+    seg_weight = student.decode_head.conv_seg.weight.clone()
+    paired = load(student, checkpoint, allow_partial=True)
+    matching = {key: value for key, value in checkpoint.items() if 'decode_head' not in key}
+    assert list(paired.state_dict) == list(matching)
+    assert_holds(student, matching)
+    assert torch.equal(student.decode_head.conv_seg.weight, seg_weight)
+    assert paired.left_out.startswith('partial load: 7 tensors loaded, the rest left as it is.')
     assert 'decode_head.extra.weight' in paired.left_out
 
 
@@ -119,7 +170,7 @@ def test_partial_load_switches_take_real_booleans_only(value):
     with pytest.raises(UserInputError, match='allow_partial_load must be True or False'):
         CheckpointPairingHook(allow_partial_load=value)
     with pytest.raises(UserInputError, match='allow_partial must be True or False'):
-        pair(STUDENT_SHAPES, tensors(STUDENT_SHAPES), allow_partial=value)
+        load(Student(), distinct(Student()), allow_partial=value)
 
 
 def test_resume_with_other_parameter_groups_names_the_counts():

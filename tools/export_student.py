@@ -17,7 +17,7 @@ from mmseg.registry import MODELS
 
 import mmseg_kd  # noqa: F401
 from mmseg_kd.checkpoint.safe_loading import extract_state_dict, load_checkpoint_file
-from mmseg_kd.checkpoint.state_dict_pairing import is_distiller_state, pair_state_dict
+from mmseg_kd.checkpoint.state_dict_pairing import is_distiller_state, load_paired_state_dict
 from mmseg_kd.distillers.model_config import resolve_model_config
 from mmseg_kd.engine.evaluation_model import is_distiller_config
 from mmseg_kd.engine.tool_errors import run_tool
@@ -57,9 +57,8 @@ def main():
     student_config = entry.get('cfg_path', 'the inline student config')
     print(f'building the student ({student_config}) to check the weights against it', flush=True)
     student = MODELS.build(resolve_model_config(entry, 'student'))
-    paired = pair_state_dict({key: value.shape for key, value in student.state_dict().items()}, weights,
-                             what=f'checkpoint {args.checkpoint!r}',
-                             config_hint=f'the student of {args.config}')
+    paired = load_paired_state_dict(student, weights, what=f'checkpoint {args.checkpoint!r}',
+                                    config_hint=f'the student of {args.config}')
     for note in paired.notes:
         print(note)
     meta = dict(checkpoint.get('meta') or {})

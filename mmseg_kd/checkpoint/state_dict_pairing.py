@@ -2,7 +2,7 @@
 
 mmengine's runner loads ``load_from`` and ``--resume`` checkpoints with ``strict=False`` and only warns in one log
 line about the keys it skipped, so a checkpoint of another network trains or evaluates random weights without a
-visible error. :func:`pair_state_dict` decides what is loaded instead:
+visible error. :func:`load_paired_state_dict` loads them instead:
 
 * the keys of a distillation checkpoint are ``student.*`` (the student), ``connectors.*`` and ``distill_losses.*``;
   a plain mmseg checkpoint (or one written by ``tools/export_student.py``) holds the student's keys without the
@@ -11,7 +11,7 @@ visible error. :func:`pair_state_dict` decides what is loaded instead:
   keep their initialisation). Resuming translates nothing: it continues the run that wrote the checkpoint.
 * every other difference (missing, unexpected or mis-shaped keys) is a :class:`CheckpointMismatchError` whose
   message lists the keys grouped by module, says what the difference most likely means and how to fix it, unless
-  the caller asks for a partial load, which loads the keys that match and reports the rest.
+  the caller asks for a partial load, which keeps the keys that match and reports the rest.
 
 Layering: depends on torch and ``mmseg_kd.utils`` only.
 """
@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Mapping, Sequence, Tuple
 
 import torch
+from torch import nn
 
 from mmseg_kd.checkpoint.safe_loading import CheckpointMismatchError
 from mmseg_kd.utils.user_input_error import UserInputError
@@ -63,17 +64,6 @@ class KeyComparison:
     @property
     def ok(self) -> bool:
         return not (self.missing or self.unexpected or self.mismatched)
-
-
-def compare_keys(model_shapes: Mapping[str, torch.Size], state_dict: Mapping[str, torch.Tensor]) -> KeyComparison:
-    """Compare a checkpoint's state dict with a model's ``{key: shape}``; missing BN counters are tolerated."""
-    missing = sorted(key for key in model_shapes if key not in state_dict
-                     and not key.endswith(TOLERATED_MISSING))
-    unexpected = sorted(key for key in state_dict if key not in model_shapes)
-    mismatched = sorted((key, tuple(state_dict[key].shape), tuple(model_shapes[key]))
-                        for key in model_shapes if key in state_dict
-                        and tuple(state_dict[key].shape) != tuple(model_shapes[key]))
-    return KeyComparison(missing, unexpected, mismatched)
 
 
 def is_distiller_state(keys) -> bool:
@@ -159,49 +149,71 @@ def mismatch_report(comparison: KeyComparison, *, what: str, config_hint: str, m
     return '\n'.join(report)
 
 
-def pair_state_dict(model_shapes: Mapping[str, torch.Size], state_dict: Mapping[str, torch.Tensor], *, what: str,
-                    config_hint: str, resume: bool = False, allow_partial: bool = False) -> PairedStateDict:
-    """The weights of ``state_dict`` to load into a model whose state dict has the shapes ``model_shapes``.
+def _translated(model_keys: Sequence[str], state_dict: 'OrderedDict[str, torch.Tensor]', what: str,
+                resume: bool) -> Tuple['OrderedDict[str, torch.Tensor]', List[str], bool]:
+    """The checkpoint's weights named as the model names them, the notes on the translation, and whether only the
+    student's keys of a distiller are expected (a plain checkpoint loaded as its student)."""
+    model_is_distiller, checkpoint_is_distiller = is_distiller_state(model_keys), is_distiller_state(state_dict)
+    if resume or model_is_distiller == checkpoint_is_distiller:
+        return state_dict, [], False
+    if checkpoint_is_distiller:
+        student = OrderedDict((key[len(STUDENT_PREFIX):], value) for key, value in state_dict.items()
+                              if key.startswith(STUDENT_PREFIX))
+        others = len(state_dict) - len(student)
+        return student, [f'{what} is a distillation checkpoint: its student\'s {len(student)} tensors are loaded'
+                         + (f' ({others} tensors of connectors and loss buffers are not part of the student)'
+                            if others else '')], False
+    kept = _part_names([key for key in model_keys if not key.startswith(STUDENT_PREFIX)])
+    return (OrderedDict((STUDENT_PREFIX + key, value) for key, value in state_dict.items()),
+            [f'{what} is a plain segmentor checkpoint: loaded as the student ({len(state_dict)} tensors)'
+             + (f'; {", ".join(kept)} keep their initialisation' if kept else '')], True)
+
+
+def load_paired_state_dict(model: nn.Module, state_dict: Mapping[str, torch.Tensor], *, what: str, config_hint: str,
+                           resume: bool = False, allow_partial: bool = False) -> PairedStateDict:
+    """Load the weights of ``state_dict`` into ``model``, translated (module docstring), and strictly.
+
+    The keys are accounted for by torch's own loading (``load_state_dict(strict=False)`` reports the missing and
+    unexpected ones), so a module that keeps more than its parameters and buffers in its state dict (a custom
+    ``_load_from_state_dict``, e.g. the adversarial loss's discriminator optimizer) is judged by what it consumes.
 
     Args:
-        model_shapes: ``{key: shape}`` of the model's state dict.
+        model: the model built from the config (not wrapped in DDP).
         state_dict: the checkpoint's weights (a ``module.`` prefix on every key is removed).
         what: how the messages name the checkpoint (``"resume checkpoint 'work_dirs/x/iter_4.pth'"``).
         config_hint: how the messages name the config.
         resume: the checkpoint continues its run: no translation between distiller and student keys.
-        allow_partial: load the keys that match (name and shape) and report the others instead of raising.
+        allow_partial: keep what matched (name and shape) and report the rest instead of raising.
+
+    Returns:
+        What was loaded (to hand to a loader that loads it again, such as mmengine's runner), the notes on the
+        translation, and the report of a partial load.
 
     Raises:
-        CheckpointMismatchError: a key is missing, unexpected or mis-shaped (and ``allow_partial`` is False).
+        CheckpointMismatchError: a key is missing, unexpected or mis-shaped (and ``allow_partial`` is False); the
+            model is then partly loaded.
     """
     if not isinstance(allow_partial, bool):
         raise UserInputError(f'allow_partial must be True or False, got {allow_partial!r}')
     state_dict = _without_ddp_prefix(state_dict)
-    model_is_distiller, checkpoint_is_distiller = is_distiller_state(model_shapes), is_distiller_state(state_dict)
-    notes, compared_shapes = [], dict(model_shapes)
-    if not resume and checkpoint_is_distiller and not model_is_distiller:
-        student = OrderedDict((key[len(STUDENT_PREFIX):], value) for key, value in state_dict.items()
-                              if key.startswith(STUDENT_PREFIX))
-        others = len(state_dict) - len(student)
-        notes.append(f'{what} is a distillation checkpoint: its student\'s {len(student)} tensors are loaded'
-                     + (f' ({others} tensors of connectors and loss buffers are not part of the student)'
-                        if others else ''))
-        state_dict = student
-    elif not resume and model_is_distiller and not checkpoint_is_distiller:
-        state_dict = OrderedDict((STUDENT_PREFIX + key, value) for key, value in state_dict.items())
-        kept = sorted(key for key in model_shapes if not key.startswith(STUDENT_PREFIX))
-        compared_shapes = {key: shape for key, shape in model_shapes.items() if key.startswith(STUDENT_PREFIX)}
-        notes.append(f'{what} is a plain segmentor checkpoint: loaded as the student ({len(state_dict)} tensors)'
-                     + (f'; {", ".join(_part_names(kept)) or "the other parts"} keep their initialisation'
-                        if kept else ''))
-    comparison = compare_keys(compared_shapes, state_dict)
+    own = model.state_dict()
+    translated, notes, only_student = _translated(list(own), state_dict, what, resume)
+    mismatched = sorted((key, tuple(value.shape), tuple(own[key].shape)) for key, value in translated.items()
+                        if key in own and tuple(value.shape) != tuple(own[key].shape))
+    mis_shaped = {key for key, _, _ in mismatched}
+    loadable = OrderedDict((key, value) for key, value in translated.items() if key not in mis_shaped)
+    incompatible = model.load_state_dict(loadable, strict=False)
+    missing = sorted(key for key in incompatible.missing_keys if key not in mis_shaped
+                     and not key.endswith(TOLERATED_MISSING) and not (only_student
+                                                                      and not key.startswith(STUDENT_PREFIX)))
+    comparison = KeyComparison(missing, sorted(incompatible.unexpected_keys), mismatched)
     if comparison.ok:
-        return PairedStateDict(state_dict, notes)
-    report = mismatch_report(comparison, what=what, config_hint=config_hint, model_is_distiller=model_is_distiller,
-                             checkpoint_is_distiller=checkpoint_is_distiller, resume=resume)
+        return PairedStateDict(loadable, notes)
+    report = mismatch_report(comparison, what=what, config_hint=config_hint,
+                             model_is_distiller=is_distiller_state(own),
+                             checkpoint_is_distiller=is_distiller_state(state_dict), resume=resume)
     if not allow_partial:
         raise CheckpointMismatchError(report)
-    skipped = set(comparison.unexpected) | {key for key, _, _ in comparison.mismatched}
-    loadable = OrderedDict((key, value) for key, value in state_dict.items() if key not in skipped)
-    return PairedStateDict(loadable, notes, f'partial load: {len(loadable)} tensors loaded, the rest left as it is. '
-                                            + report)
+    loaded = OrderedDict((key, value) for key, value in loadable.items() if key not in set(comparison.unexpected))
+    return PairedStateDict(loaded, notes, f'partial load: {len(loaded)} tensors loaded, the rest left as it is. '
+                                          + report)

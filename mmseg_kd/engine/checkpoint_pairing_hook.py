@@ -4,13 +4,15 @@ mmengine's runner loads checkpoints with ``strict=False`` and mentions the keys 
 a distillation config from a plain mmseg checkpoint (or from another config's) trains a randomly initialised student
 with the other run's optimizer state, and evaluating a student config with the wrong checkpoint reports the mIoU of
 random weights; both exit 0. The runner calls ``after_load_checkpoint`` with the checkpoint it read, before it copies
-the weights into the model: this hook pairs them there (:func:`~mmseg_kd.checkpoint.state_dict_pairing.pair_state_dict`)
-and stops the run with every missing, unexpected and mis-shaped key listed, or rewrites the checkpoint's state dict so
-that what the runner then loads matches exactly. When loading (not resuming) a distillation checkpoint into a student
+the weights into the model: this hook loads them there itself
+(:func:`~mmseg_kd.checkpoint.state_dict_pairing.load_paired_state_dict`) and stops the run with every missing,
+unexpected and mis-shaped key listed, or rewrites the checkpoint's state dict to exactly what it loaded, which the
+runner then loads again (the same values). When loading (not resuming) a distillation checkpoint into a student
 config, the ``student.*`` weights are taken; a plain (e.g. exported) checkpoint into a distillation config becomes its
 student. A resumed checkpoint must also have the optimizer's parameter groups of the config: a connector added to the
 config since the checkpoint was written is named instead of torch's parameter-group size error.
 
+Whether a load is a resume is read from the runner's config (``resume``, as ``Runner.from_cfg`` and the tools set it).
 ``tools/train.py`` and ``tools/test.py`` add the hook to every run; ``--partial-load`` sets ``allow_partial_load=True``
 (load what matches, report the rest), as does listing the hook in ``custom_hooks`` with that argument.
 """
@@ -23,7 +25,7 @@ from mmengine.runner import find_latest_checkpoint
 from mmseg.registry import HOOKS
 
 from mmseg_kd.checkpoint.safe_loading import CheckpointMismatchError
-from mmseg_kd.checkpoint.state_dict_pairing import pair_state_dict
+from mmseg_kd.checkpoint.state_dict_pairing import load_paired_state_dict
 from mmseg_kd.utils.user_input_error import UserInputError
 
 
@@ -64,9 +66,8 @@ class CheckpointPairingHook(Hook):
         config_hint = runner.cfg.filename or 'the config'
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
         weights = checkpoint.get('state_dict', checkpoint)
-        paired = pair_state_dict({key: value.shape for key, value in model.state_dict().items()}, weights,
-                                 what=what, config_hint=config_hint, resume=resume,
-                                 allow_partial=self.allow_partial_load)
+        paired = load_paired_state_dict(model, weights, what=what, config_hint=config_hint, resume=resume,
+                                        allow_partial=self.allow_partial_load)
         for note in paired.notes:
             runner.logger.info(note)
         if paired.left_out:
