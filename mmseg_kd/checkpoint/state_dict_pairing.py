@@ -13,7 +13,7 @@ visible error. :func:`load_paired_state_dict` loads them instead:
   message lists the keys grouped by module, says what the difference most likely means and how to fix it, unless
   the caller asks for a partial load, which keeps the keys that match and reports the rest.
 
-Layering: depends on torch and ``mmseg_kd.utils`` only.
+Layering: depends on torch, ``checkpoint.safe_loading`` and ``mmseg_kd.utils``.
 """
 from collections import OrderedDict
 from dataclasses import dataclass, field
