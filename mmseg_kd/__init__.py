@@ -5,6 +5,7 @@ registries, and allow-lists the few mmengine/numpy types of training checkpoints
 weights-only loading (so ``--resume`` works on torch >= 2.6 with safe loading left on).
 """
 from mmseg_kd import distillers, engine, layers, losses, schedules  # noqa: F401  (registers the modules)
+from mmseg_kd import models  # noqa: F401  (registers the papers' architectures)
 from mmseg_kd.checkpoint import allow_mmengine_checkpoint_types
 
 __version__ = '0.1.0'

@@ -111,3 +111,24 @@ def test_local_teacher_checkpoint_is_checked_against_its_hash(r18_checkpoint):
 def test_malformed_checkpoint_settings_are_config_errors(teacher, error, message):
     with pytest.raises(error, match=message):
         resolve_model_config(dict(cfg_path=str(STUDENT_CFG), **teacher), 'teacher')
+
+
+def test_numpy_scalars_pickled_under_numpy_1_load_safely(tmp_path):
+    """Released teacher files (e.g. the DeepLabV3+ lineage's ``best_pred``) and old training checkpoints name
+    ``numpy.core.multiarray.scalar``, numpy 1's name of what numpy 2 calls ``numpy._core.multiarray.scalar``."""
+    import zipfile
+
+    import numpy as np
+    path = tmp_path / 'numpy1.pth.tar'
+    torch.save({'state_dict': {'w': torch.ones(2)}, 'best_pred': np.float64(0.7785)}, path, pickle_protocol=2)
+    with zipfile.ZipFile(path) as archive:
+        entries = {info.filename: archive.read(info) for info in archive.infolist()}
+    (pickle_name,) = [name for name in entries if name.endswith('data.pkl')]
+    assert b'numpy._core.multiarray\nscalar' in entries[pickle_name]  # protocol 2: a GLOBAL opcode in plain text
+    entries[pickle_name] = entries[pickle_name].replace(b'numpy._core.multiarray\nscalar',
+                                                        b'numpy.core.multiarray\nscalar')
+    with zipfile.ZipFile(path, 'w') as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    loaded = load_checkpoint_file(str(path))
+    assert loaded['best_pred'] == pytest.approx(0.7785) and torch.equal(loaded['state_dict']['w'], torch.ones(2))

@@ -47,8 +47,8 @@ from conftest import REPO
 from image_checks import assert_real_png
 
 DOCS = REPO / 'docs'
-DOC_ORDER = ('getting_started.md', 'architecture.md', 'writing_a_distillation_config.md', 'adding_a_loss.md', 'datasets.md',
-             'methods.md', 'reliability.md', 'benchmarks.md')
+DOC_ORDER = ('getting_started.md', 'architecture.md', 'writing_a_distillation_config.md', 'adding_a_loss.md',
+             'datasets.md', 'methods.md', 'reliability.md', 'benchmarks.md', 'teachers.md', 'model_converters.md')
 SANDBOX_COPIES = ('configs', 'distillation_configs', 'tools', 'mmseg_kd')
 SMALL_TRAINING = ['--cfg-options', 'train_cfg.max_iters=1', 'train_cfg.val_interval=1',
                   'default_hooks.checkpoint.interval=1', 'param_scheduler.0.end=1',
@@ -99,6 +99,24 @@ COVERED_ELSEWHERE = (
              ((DEMO, "run_tool('tools/test.py', config, checkpoint"), (DEMO, "evaluate(config, checkpoints[name], name)"))),
     Coverage('python tools/analysis/benchmark.py', 'tests/test_performance.py (runs the benchmark on the CPU)',
              (('tests/test_performance.py', "'tools/analysis/benchmark.py'"),)),
+    Coverage('python tools/model_converters/cirkd2mmseg.py', 'tests/test_paper_architectures.py (runs it on a file '
+             "in CIRKD's layout; the converters need the authors' downloads)",
+             (('tests/test_paper_architectures.py', "'tools/model_converters/cirkd2mmseg.py'"),)),
+    Coverage('python tools/model_converters/deeplabv3plus2mmseg.py', 'tests/test_paper_architectures.py (the '
+             "tool's run_converter call on a file in the lineage's layout)",
+             (('tools/model_converters/deeplabv3plus2mmseg.py', "run_converter('deeplabv3plus2mmseg', "
+               'convert_deeplabv3plus_checkpoint'),
+              ('tests/test_paper_architectures.py', "run_converter('deeplabv3plus2mmseg', "
+               'convert_deeplabv3plus_checkpoint'))),
+    Coverage('python tools/model_converters/segdistill2mmseg.py', 'tests/test_paper_architectures.py (the '
+             "tool's run_converter call)",
+             (('tools/model_converters/segdistill2mmseg.py', "run_converter('segdistill2mmseg', "
+               'convert_segdistill_checkpoint'),
+              ('tests/test_paper_architectures.py', "run_converter('segdistill2mmseg', "
+               'convert_segdistill_checkpoint'))),
+    Coverage('python tools/fetch_teacher.py', 'tests/test_checkpoint_download.py (the tool against a loopback HTTP '
+             'server: --check on an empty cache, then the download; the zoo needs the internet)',
+             (('tests/test_checkpoint_download.py', 'def test_fetch_teacher_tool_checks_then_fills_the_cache('),)),
     Coverage('python tools/analysis/plot_logs.py work_dirs/demo/', "the guide's run of plot_logs.py",
              same_options_as_a_run=True),
     Coverage('python tools/analysis/visualize.py distillation_configs/cwd/cwd_pspnet-r101_pspnet-r18_demo_'

@@ -12,23 +12,27 @@ import os.path as osp
 
 import torch
 from mmengine.config import Config
+from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
 
 import mmseg_kd  # noqa: F401
+from mmseg_kd.checkpoint.safe_loading import extract_state_dict, load_checkpoint_file
+from mmseg_kd.checkpoint.state_dict_pairing import is_distiller_state, load_paired_state_dict
 from mmseg_kd.distillers.model_config import resolve_model_config
-from mmseg_kd.checkpoint.safe_loading import load_checkpoint_file, load_state_dict_strictly
+from mmseg_kd.engine.evaluation_model import is_distiller_config
+from mmseg_kd.engine.tool_errors import run_tool
+from mmseg_kd.utils.user_input_error import UserInputError
 
-STUDENT_PREFIX = 'student.'
 
-
-def student_state_dict(checkpoint: dict) -> dict:
-    """The ``student.*`` weights of a distillation checkpoint, without the prefix."""
-    state_dict = checkpoint.get('state_dict', checkpoint)
-    student = {key[len(STUDENT_PREFIX):]: value for key, value in state_dict.items()
-               if key.startswith(STUDENT_PREFIX)}
-    if not student:
-        raise ValueError('the checkpoint holds no student.* weights: is it a SegDistiller checkpoint?')
-    return student
+def student_entry(cfg: Config, config_path: str) -> dict:
+    """The ``model.student`` entry of a distillation config; a clear error for any other config."""
+    if not is_distiller_config(cfg.model):
+        raise UserInputError(
+            f"{config_path} builds a plain segmentor (model.type={cfg.model.get('type')!r}), not a distillation: "
+            'export_student.py takes the distillation config the checkpoint was trained with. A plain mmseg '
+            'checkpoint needs no export: evaluate it with tools/test.py CONFIG CHECKPOINT, or load it with '
+            'mmseg.apis.init_model(CONFIG, CHECKPOINT).')
+    return cfg.model['student']
 
 
 def main():
@@ -38,20 +42,32 @@ def main():
     parser.add_argument('out', help='output .pth file')
     args = parser.parse_args()
 
+    cfg = Config.fromfile(args.config)
+    init_default_scope(cfg.get('default_scope', 'mmseg'))  # the student's parts are mmseg modules
+    entry = student_entry(cfg, args.config)
+    print(f'reading {args.checkpoint}', flush=True)
     checkpoint = load_checkpoint_file(args.checkpoint, what='distillation checkpoint')
-    weights = student_state_dict(checkpoint)
-    student_entry = Config.fromfile(args.config).model['student']
-    student = MODELS.build(resolve_model_config(student_entry, 'student'))
-    load_state_dict_strictly(student, weights, what=f'student weights of {args.checkpoint!r}',
-                             config_hint=student_entry.get('cfg_path', 'the student config'))
+    extract_state_dict(checkpoint, what=f'distillation checkpoint {args.checkpoint!r}')  # a dict of tensors
+    weights = checkpoint.get('state_dict', checkpoint)
+    if not is_distiller_state(weights):
+        raise UserInputError(
+            f'{args.checkpoint} holds no student.* weights: it is a plain segmentor checkpoint (an exported student, '
+            'or an mmseg training checkpoint), which stock mmseg loads as it is. export_student.py takes a checkpoint '
+            'that tools/train.py wrote for a distillation config.')
+    student_config = entry.get('cfg_path', 'the inline student config')
+    print(f'building the student ({student_config}) to check the weights against it', flush=True)
+    student = MODELS.build(resolve_model_config(entry, 'student'))
+    paired = load_paired_state_dict(student, weights, what=f'checkpoint {args.checkpoint!r}',
+                                    config_hint=f'the student of {args.config}')
+    for note in paired.notes:
+        print(note)
     meta = dict(checkpoint.get('meta') or {})
     exported_meta = {key: meta[key] for key in ('dataset_meta', 'iter', 'epoch') if key in meta}
-    exported_meta.update(exported_from=osp.abspath(args.checkpoint),
-                         student_config=student_entry.get('cfg_path'))
+    exported_meta.update(exported_from=osp.abspath(args.checkpoint), student_config=entry.get('cfg_path'))
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
-    torch.save({'state_dict': weights, 'meta': exported_meta}, args.out)
-    print(f'student ({len(weights)} tensors) written to {args.out}')
+    torch.save({'state_dict': paired.state_dict, 'meta': exported_meta}, args.out)
+    print(f'student ({len(paired.state_dict)} tensors) written to {args.out}')
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

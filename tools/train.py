@@ -1,19 +1,26 @@
 """Train a distillation (or plain mmseg) config with mmengine's runner.
 
-    python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp] [--auto-scale-lr]
+    python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--partial-load] [--amp] [--auto-scale-lr]
                              [--cfg-options k=v ...]
     bash tools/dist_train.sh CONFIG GPUS [same options]
+
+Checkpoints given by ``--resume`` or ``load_from`` must hold exactly the model's weights (``CheckpointPairingHook``);
+``--partial-load`` loads what matches instead. A mistake in the command, config or data ends in one short message
+(``MMSEG_KD_DEBUG=1`` shows the traceback).
 """
 import argparse
 import os
 
 from mmengine.config import Config, DictAction
+from mmengine.device import is_cuda_available, is_mlu_available, is_musa_available, is_npu_available
 from mmengine.runner import Runner
 
 import mmseg_kd  # noqa: F401  (registers the distiller, losses and safe checkpoint types)
-from mmseg_kd.engine.runner_setup import (add_training_hooks, apply_common_options, check_dataset_paths,
-                                          check_unused_parameters_allowed, finish_process_group,
+from mmseg_kd.engine.runner_setup import (add_checkpoint_pairing_hook, add_training_hooks, apply_common_options,
+                                          check_dataset_paths, check_unused_parameters_allowed, finish_process_group,
                                           start_cpu_process_group)
+from mmseg_kd.engine.tool_errors import run_tool
+from mmseg_kd.utils.user_input_error import UserInputError
 
 
 def parse_args():
@@ -24,6 +31,9 @@ def parse_args():
     parser.add_argument('--resume', nargs='?', const='auto', default=None, metavar='CHECKPOINT',
                         help='resume from CHECKPOINT, or from the latest checkpoint of the work dir '
                         'when no path is given')
+    parser.add_argument('--partial-load', action='store_true',
+                        help='load the weights of the --resume/load_from checkpoint that match the model and report '
+                        'the others, instead of stopping on any missing, unexpected or mis-shaped key')
     parser.add_argument('--amp', action='store_true', help='mixed-precision training of the student')
     parser.add_argument('--auto-scale-lr', action='store_true',
                         help='scale the learning rate linearly by (GPUs x batch per GPU) / the total batch the '
@@ -46,6 +56,7 @@ def build_config(args) -> Config:
         else:
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
             cfg.optim_wrapper.loss_scale = 'dynamic'
+    check_amp_device(cfg)
     if args.auto_scale_lr:
         enable_lr_scaling(cfg, args.config)
     if args.resume == 'auto':
@@ -53,18 +64,29 @@ def build_config(args) -> Config:
     elif args.resume:
         cfg.resume, cfg.load_from = True, args.resume
     add_training_hooks(cfg)
+    add_checkpoint_pairing_hook(cfg, args.partial_load)
     check_unused_parameters_allowed(cfg)
     check_dataset_paths(cfg, ('train_dataloader', 'val_dataloader'))
     start_cpu_process_group(cfg)
     return cfg
 
 
+def check_amp_device(cfg: Config) -> None:
+    """Mixed precision (``AmpOptimWrapper``) needs a CUDA, NPU, MLU or MUSA device, as mmengine asserts."""
+    if cfg.optim_wrapper.get('type') != 'AmpOptimWrapper':
+        return
+    if not (is_cuda_available() or is_npu_available() or is_mlu_available() or is_musa_available()):
+        raise UserInputError('--amp (optim_wrapper.type=AmpOptimWrapper) trains in float16 on a GPU, and this machine '
+                             'has none (torch sees no CUDA, NPU, MLU or MUSA device). Drop --amp, or set '
+                             "optim_wrapper.type='OptimWrapper' if the config itself asks for AMP.")
+
+
 def enable_lr_scaling(cfg: Config, config_path: str) -> None:
     """Turn on mmengine's linear learning-rate scaling, which needs the recipe's total batch size."""
     if not (cfg.get('auto_scale_lr') or {}).get('base_batch_size'):
-        raise SystemExit(f'--auto-scale-lr: {config_path} does not say which total batch size its learning rate '
-                         'was tuned for; add auto_scale_lr = dict(enable=False, base_batch_size=N) to the config '
-                         '(N = GPUs x images per GPU of the recipe)')
+        raise UserInputError(f'--auto-scale-lr: {config_path} does not say which total batch size its learning rate '
+                             'was tuned for; add auto_scale_lr = dict(enable=False, base_batch_size=N) to the '
+                             'config (N = GPUs x images per GPU of the recipe)')
     cfg.auto_scale_lr.enable = True
 
 
@@ -76,4 +98,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

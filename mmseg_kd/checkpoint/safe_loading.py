@@ -33,9 +33,17 @@ REFUSED_GLOBAL = re.compile(r'GLOBAL ([\w.]+)')
 
 
 def _numpy_types_in_mmengine_checkpoints() -> list:
-    """numpy globals that mmengine's message hub and logger state pickle (arrays, scalars, dtypes)."""
+    """numpy globals that mmengine's message hub and logger state pickle (arrays, scalars, dtypes).
+
+    Files written under numpy 1.x name the array and scalar constructors ``numpy.core.multiarray.*``; numpy 2 moved
+    them to ``numpy._core``. Under numpy 2 both names are allowed (torch's ``(function, name)`` form), so older
+    training checkpoints and released teacher files that store a numpy scalar (e.g. a best score) still load.
+    """
     multiarray = np._core.multiarray if hasattr(np, '_core') else np.core.multiarray
     types = [multiarray._reconstruct, multiarray.scalar, np.ndarray, np.dtype]
+    if multiarray.__name__ != 'numpy.core.multiarray':
+        types += [(multiarray._reconstruct, 'numpy.core.multiarray._reconstruct'),
+                  (multiarray.scalar, 'numpy.core.multiarray.scalar')]
     types += [type(np.dtype(name)) for name in
               ('float16', 'float32', 'float64', 'int8', 'int16', 'int32', 'int64', 'uint8', 'bool')]
     return types

@@ -1,10 +1,13 @@
 """The runner's concerns: hooks every training run gets (weights-only checkpoints, torch RNG across a resume, the
-non-finite-loss stop) and the set-up the tools share (``runner_setup``).
+non-finite-loss stop, strict checkpoint pairing) and what the tools share (``runner_setup``, the model evaluation
+builds in ``evaluation_model``, the error block of ``tool_errors``).
 
 Layering: the top of the package besides ``analysis``; nothing in ``mmseg_kd`` below it imports it.
 """
+from mmseg_kd.engine.checkpoint_pairing_hook import CheckpointPairingHook
 from mmseg_kd.engine.non_finite_loss_hook import NonFiniteLossError, NonFiniteLossHook
 from mmseg_kd.engine.torch_rng_checkpoint_hook import TorchRngCheckpointHook
 from mmseg_kd.engine.weights_only_checkpoint_hook import WeightsOnlyCheckpointHook
 
-__all__ = ['NonFiniteLossError', 'NonFiniteLossHook', 'TorchRngCheckpointHook', 'WeightsOnlyCheckpointHook']
+__all__ = ['CheckpointPairingHook', 'NonFiniteLossError', 'NonFiniteLossHook', 'TorchRngCheckpointHook',
+           'WeightsOnlyCheckpointHook']

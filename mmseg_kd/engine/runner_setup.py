@@ -8,6 +8,8 @@ import torch
 import torch.distributed as dist
 from mmengine.config import Config
 
+from mmseg_kd.utils.user_input_error import UserInputError
+
 
 def apply_common_options(cfg: Config, config_path: str, launcher: str, work_dir=None,
                          cfg_options=None) -> Config:
@@ -40,9 +42,9 @@ def check_unused_parameters_allowed(cfg: Config) -> None:
     warmup = (cfg.get('model') or {}).get('connector_warmup') or {}
     sits_out = warmup.get('iters', 0) or warmup.get('freeze_after', False)
     if cfg.launcher != 'none' and sits_out and not ddp_finds_unused_parameters(cfg):
-        raise ValueError('model.connector_warmup (iters > 0 or freeze_after=True) leaves parameters without gradient '
-                         'in some iterations, which DDP refuses: add `find_unused_parameters = True` to the config (or '
-                         'to its model_wrapper_cfg, if it has one)')
+        raise UserInputError('model.connector_warmup (iters > 0 or freeze_after=True) leaves parameters without '
+                             'gradient in some iterations, which DDP refuses: add `find_unused_parameters = True` to '
+                             'the config (or to its model_wrapper_cfg, if it has one)')
 
 
 def start_cpu_process_group(cfg: Config) -> None:
@@ -89,6 +91,21 @@ def add_training_hooks(cfg: Config) -> None:
     hooks = list(cfg.get('custom_hooks', None) or [])
     listed = {hook.get('type') for hook in hooks}
     cfg.custom_hooks = hooks + [dict(type=name) for name in TRAINING_HOOKS if name not in listed]
+
+
+def add_checkpoint_pairing_hook(cfg: Config, partial_load: bool) -> None:
+    """Load ``load_from``/resume checkpoints strictly (``CheckpointPairingHook``); ``partial_load`` (``--partial-load``)
+    loads what matches instead. A config that lists the hook keeps its entry, and its own ``allow_partial_load``
+    unless ``partial_load`` is True."""
+    hooks = list(cfg.get('custom_hooks', None) or [])
+    listed = [hook for hook in hooks if hook.get('type') == 'CheckpointPairingHook']
+    if not listed:
+        listed = [dict(type='CheckpointPairingHook')]
+        hooks += listed
+    if partial_load:
+        for hook in listed:
+            hook['allow_partial_load'] = True
+    cfg.custom_hooks = hooks
 
 
 class DatasetPathError(FileNotFoundError):

@@ -1,3 +1,4 @@
 from mmseg_kd.utils.progress import track_progress
+from mmseg_kd.utils.user_input_error import UserInputError
 
-__all__ = ['track_progress']
+__all__ = ['UserInputError', 'track_progress']

@@ -1,0 +1,15 @@
+# CIRKD v1's DeepLabV3-ResNet101 (the CIRKD teacher) on ADE20K (150 classes): 512x512 crops, 160k iterations.
+# Architecture, normalisation, weights: ../_base_/models/cirkd-deeplabv3_r101-d8.py.
+# Data pipeline and schedule: mmseg's for the dataset (CIRKD's crop size).
+_base_ = [
+    '../_base_/models/cirkd-deeplabv3_r101-d8.py',
+    'mmseg::_base_/datasets/ade20k.py',
+    'mmseg::_base_/default_runtime.py',
+    'mmseg::_base_/schedules/schedule_160k.py',
+]
+crop_size = (512, 512)
+data_preprocessor = dict(size=crop_size)
+model = dict(
+    data_preprocessor=data_preprocessor,
+    decode_head=dict(num_classes=150),
+    auxiliary_head=dict(num_classes=150))

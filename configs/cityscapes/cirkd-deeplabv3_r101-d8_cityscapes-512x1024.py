@@ -1,0 +1,15 @@
+# CIRKD v1's DeepLabV3-ResNet101 (the CIRKD teacher) on Cityscapes (19 classes): 512x1024 crops, 80k iterations.
+# Architecture, normalisation, weights: ../_base_/models/cirkd-deeplabv3_r101-d8.py.
+# Data pipeline and schedule: mmseg's for the dataset (CIRKD's crop size).
+_base_ = [
+    '../_base_/models/cirkd-deeplabv3_r101-d8.py',
+    'mmseg::_base_/datasets/cityscapes.py',
+    'mmseg::_base_/default_runtime.py',
+    'mmseg::_base_/schedules/schedule_80k.py',
+]
+crop_size = (512, 1024)
+data_preprocessor = dict(size=crop_size)
+model = dict(
+    data_preprocessor=data_preprocessor,
+    decode_head=dict(num_classes=19),
+    auxiliary_head=dict(num_classes=19))

@@ -1,0 +1,52 @@
+"""Recognising whose layout a state dict is in, so that a converter given the wrong file names the right one.
+
+Each converter recognises its own files in detail; this module only tells the families apart by a few
+characteristic keys, for the refusal messages.
+"""
+from typing import Optional, Tuple
+
+from mmseg_kd.models.converters.key_mapping import StateDict, prefixed
+
+CIRKD_TOOL = 'tools/model_converters/cirkd2mmseg.py'
+DEEPLABV3PLUS_TOOL = 'tools/model_converters/deeplabv3plus2mmseg.py'
+SEGDISTILL_TOOL = 'tools/model_converters/segdistill2mmseg.py'
+
+
+def recognise_layout(state_dict: StateDict) -> Tuple[str, Optional[str]]:
+    """(what the file looks like, the converter that handles it or None) from its characteristic keys."""
+    keys = set(state_dict)
+    if prefixed(state_dict, 'pretrained.') and prefixed(state_dict, 'head.'):
+        return "a CIRKD segmentation checkpoint (winycg/CIRKD: keys 'pretrained.*', 'head.*')", CIRKD_TOOL
+    if 'aspp.aspp1.atrous_conv.weight' in keys or 'decoder.last_conv.0.weight' in keys:
+        return ("a DeepLabV3+ checkpoint of the jfzhang95/pytorch-deeplab-xception lineage (Overhaul, AICSD, AttnFD: "
+                "keys 'backbone.*', 'aspp.*', 'decoder.*')"), DEEPLABV3PLUS_TOOL
+    if 'backbone.patch_embed1.proj.weight' in keys:
+        return "a SegFormer checkpoint in the NVlabs/SegFormer layout (keys 'backbone.block1.*', ...)", SEGDISTILL_TOOL
+    if 'backbone.layers.0.blocks.0.attn.qkv.weight' in keys:
+        return ("a Swin checkpoint in the official Swin-Transformer-Semantic-Segmentation layout (keys "
+                "'backbone.layers.*.blocks.*')"), SEGDISTILL_TOOL
+    if {'conv1.weight', 'conv3.weight', 'layer1.0.conv1.weight'} <= keys:
+        return "an ImageNet ResNet with CIRKD's deep stem (CIRKD's resnet*-imagenet.pth)", CIRKD_TOOL
+    if 'features.0.0.weight' in keys and 'features.1.conv.0.weight' in keys:
+        return ("an ImageNet MobileNetV2 in the 'features.N' layout (CIRKD's mobilenetv2-imagenet.pth, the "
+                "lineage's mobilenet_v2-6a65762b.pth)"), CIRKD_TOOL
+    if 'conv1.weight' in keys and 'fc.weight' in keys:
+        return ("a torchvision ImageNet ResNet, which mmseg's ResNet loads as it is "
+                "(init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet101'))"), None
+    if 'patch_embed1.proj.weight' in keys or 'layers.0.blocks.0.attn.qkv.weight' in keys:
+        return ('an ImageNet MiT or Swin backbone in its authors\' layout; the configs use mmseg\'s converted '
+                'ImageNet weights (the URL in their init_cfg)'), None
+    if 'decode_head.conv_seg.weight' in keys and prefixed(state_dict, 'backbone.'):
+        return ('already an mmseg checkpoint (keys backbone.*, decode_head.*): load it as it is with its mmseg '
+                'config'), None
+    return 'a state dict of no layout these converters know', None
+
+
+def wrong_converter_message(state_dict: StateDict, converter: str, handles: str) -> str:
+    """The refusal of ``converter`` (which handles ``handles``): what the file is and which converter fits."""
+    layout, tool = recognise_layout(state_dict)
+    advice = (f'convert it with {tool}' if tool and not tool.endswith(f'/{converter}.py') else
+              'no converter here handles it' if tool is None else 'it is not one of the models listed above')
+    sample = ', '.join(sorted(state_dict)[:4])
+    return (f'{converter} converts {handles}. This file is {layout} (first keys: {sample}): {advice}. '
+            'See docs/model_converters.md.')
