@@ -50,6 +50,22 @@ def test_conv_connector_and_resizing():
     assert list(ResizeConnector(3, 3).parameters()) == []
 
 
+def test_cropping_cuts_the_centre_before_the_projection():
+    """The lineage's MobileNetV2 expansion maps are the teacher's plus a 1-pixel border: the reference computes
+    them on the unpadded input, i.e. the centre, and its connector's BN sees the centre only."""
+    x = torch.arange(2 * 3 * 6 * 5, dtype=torch.float32).reshape(2, 3, 6, 5)
+    connector = ConvBNConnector(in_channels=3, out_channels=4, crop_to_teacher=True).train()
+    centre = x[:, :, 1:5, 1:4]  # 6x5 -> 4x3: one row and one column off each side
+    assert centre[0, 0, 0].tolist() == [6., 7., 8.]
+    conv = F.conv2d(centre, connector.conv.weight)
+    mean, var = conv.mean(dim=(0, 2, 3), keepdim=True), conv.var(dim=(0, 2, 3), unbiased=False, keepdim=True)
+    assert torch.allclose(connector(x, (4, 3)), (conv - mean) / torch.sqrt(var + 1e-5), atol=1e-4)
+    with pytest.raises(ValueError, match=r'student map \(6, 5\) is not the teacher map \(5, 3\) plus such a border'):
+        connector(x, (5, 3))
+    with pytest.raises(ValueError, match='not both'):
+        ConvConnector(3, 4, resize_to_teacher=True, crop_to_teacher=True)
+
+
 # ----------------------------------------------------------------------------- connectors in the distiller
 def test_channel_mismatch_without_a_connector_names_the_fix(r18_checkpoint):
     with pytest.raises(ValueError, match=r"loss_fitnet: student tap 'backbone\.layer3' gives "

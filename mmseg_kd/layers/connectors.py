@@ -13,7 +13,9 @@ tapped shapes, filling in ``in_channels`` (the student's) and ``out_channels`` (
 Connectors live in ``SegDistiller.connectors`` (an ``nn.ModuleDict`` keyed by the loss name), so they
 are in the distiller's ``state_dict`` (checkpoints), in the optimizer (give them their own learning rate
 with ``paramwise_cfg=dict(custom_keys={'connectors': dict(lr_mult=10.)})``) and trained with the student.
-With ``resize_to_teacher=True`` the student map is first resized (bilinear) to the teacher's H×W.
+With ``resize_to_teacher=True`` the student map is first resized (bilinear) to the teacher's H×W; with
+``crop_to_teacher=True`` its centre is cut out instead (a student map that is the teacher's plus a border, such as
+the expansion conv of the lineage's MobileNetV2 blocks, which convolve their input padded by the dilation).
 
 Shapes: ``forward(student (B, C_s, H_s, W_s), teacher_size (H_t, W_t))`` → (B, C_t, H, W), with
 (H, W) = (H_t, W_t) when resizing and (H_s, W_s) otherwise.
@@ -29,6 +31,17 @@ from torch import nn
 from mmseg_kd.registry import MODELS
 
 
+def centre_crop(student: torch.Tensor, size: Sequence[int], owner: str) -> torch.Tensor:
+    """The centre ``size`` (H, W) of ``student`` (..., H + 2a, W + 2b)."""
+    margins = [extent - target for extent, target in zip(student.shape[-2:], size)]
+    if any(margin < 0 or margin % 2 for margin in margins):
+        raise ValueError(f'{owner}: crop_to_teacher cuts an equal border off each side of the student map, but the '
+                         f'student map {tuple(student.shape[-2:])} is not the teacher map {tuple(size)} plus such a '
+                         'border; resize instead (resize_to_teacher=True) or tap maps of matching sizes')
+    top, left = margins[0] // 2, margins[1] // 2
+    return student[..., top:top + size[0], left:left + size[1]]
+
+
 class Connector(nn.Module):
     """Base class: optional resize of the student map to the teacher's H×W, then :meth:`project`.
 
@@ -37,20 +50,27 @@ class Connector(nn.Module):
         out_channels: C_t, filled in by the distiller.
         resize_to_teacher: resize the student map to the teacher's H×W (bilinear) before projecting.
         align_corners: ``align_corners`` of the bilinear resize (mmseg resizes with ``False``).
+        crop_to_teacher: cut the centre H×W of the teacher out of the student map before projecting; the
+            student map must be larger by an even number of pixels in each direction.
     """
 
     def __init__(self, in_channels: int, out_channels: int, resize_to_teacher: bool = False,
-                 align_corners: bool = False):
+                 align_corners: bool = False, crop_to_teacher: bool = False):
         super().__init__()
         self.in_channels = int(in_channels)
         self.out_channels = int(out_channels)
         self.resize_to_teacher = resize_to_teacher
         self.align_corners = align_corners
+        if resize_to_teacher and crop_to_teacher:
+            raise ValueError(f'{type(self).__name__}: give resize_to_teacher=True or crop_to_teacher=True, not both')
+        self.crop_to_teacher = crop_to_teacher
 
     def project(self, student: torch.Tensor) -> torch.Tensor:
         return student
 
     def forward(self, student: torch.Tensor, teacher_size: Sequence[int]) -> torch.Tensor:
+        if self.crop_to_teacher:
+            student = centre_crop(student, teacher_size, type(self).__name__)
         if self.resize_to_teacher and tuple(student.shape[-2:]) != tuple(teacher_size):
             student = F.interpolate(student, size=tuple(teacher_size), mode='bilinear',
                                     align_corners=self.align_corners)
