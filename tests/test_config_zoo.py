@@ -22,9 +22,10 @@ from conftest import REPO, without_large_input_losses
 CONFIGS = sorted(str(p.relative_to(REPO)) for folder in ('configs', 'distillation_configs')
                  for p in (REPO / folder).rglob('*.py'))
 SCHEDULE_FRAGMENTS = [c for c in CONFIGS if '_base_/schedules/' in c]
+DATASET_FRAGMENTS = [c for c in CONFIGS if '_base_/datasets/' in c]
 METHOD_FRAGMENTS = [c for c in CONFIGS if c.startswith('distillation_configs/_base_/methods/')]
 RUNTIME_FRAGMENTS = ['distillation_configs/_base_/default_runtime.py']
-FRAGMENTS = SCHEDULE_FRAGMENTS + METHOD_FRAGMENTS + RUNTIME_FRAGMENTS
+FRAGMENTS = SCHEDULE_FRAGMENTS + DATASET_FRAGMENTS + METHOD_FRAGMENTS + RUNTIME_FRAGMENTS
 # models, data, schedule and runtime of a distillation, without losses (the leaves add them)
 PROTOCOL_BASES = [c for c in CONFIGS if c.startswith('distillation_configs/_base_/') and c not in FRAGMENTS]
 MODEL_CONFIGS = [c for c in CONFIGS if c not in FRAGMENTS + PROTOCOL_BASES]
@@ -70,8 +71,18 @@ def test_schedule_fragment_parses(path):
     assert 'optim_wrapper' in cfg and 'param_scheduler' in cfg
 
 
+@pytest.mark.parametrize('path', DATASET_FRAGMENTS)
+def test_dataset_fragment_parses(path):
+    """A dataset piece (dataloaders, evaluator) or the pipelines it takes its steps from."""
+    cfg = Config.fromfile(REPO / path)
+    if 'train_dataloader' in cfg:
+        assert cfg.train_dataloader.dataset and cfg.val_dataloader.dataset.pipeline and cfg.val_evaluator
+    else:
+        assert [key for key in cfg if key.endswith('_pipeline')], sorted(cfg)
+
+
 def test_the_fragments_are_found():
-    assert len(METHOD_FRAGMENTS) >= 5 and len(SCHEDULE_FRAGMENTS) >= 9, (METHOD_FRAGMENTS, SCHEDULE_FRAGMENTS)
+    assert len(METHOD_FRAGMENTS) >= 5 and len(SCHEDULE_FRAGMENTS) >= 9 and DATASET_FRAGMENTS, FRAGMENTS
     assert len(PROTOCOL_BASES) >= 10 and all((REPO / path).is_file() for path in RUNTIME_FRAGMENTS), PROTOCOL_BASES
 
 
@@ -89,10 +100,11 @@ def test_protocol_base_is_a_distiller_without_losses(path):
 
 @pytest.mark.parametrize('path', METHOD_FRAGMENTS)
 def test_method_base_losses_name_registered_losses_and_both_taps(path):
-    """A method base's ``*_losses`` dicts are what leaves put into ``model.distill_losses``: every entry is a
-    registered loss with a student and a teacher tap."""
+    """A method base's ``*_losses`` dicts (and ``*_loss`` entries) are what leaves put into
+    ``model.distill_losses``: every entry is a registered loss with a student and a teacher tap."""
     cfg = Config.fromfile(REPO / path)
     loss_sets = {name: value for name, value in cfg.items() if name.endswith('_losses')}
+    loss_sets.update({name: {'loss_' + name: value} for name, value in cfg.items() if name.endswith('_loss')})
     assert loss_sets and 'model' not in cfg, sorted(cfg)
     for set_name, losses in loss_sets.items():
         for name, entry in losses.items():

@@ -314,12 +314,12 @@ def test_an_entry_name_that_would_put_the_hinge_into_the_total_is_refused():
 
 # ----------------------------------------------------------------------------- the repository's configs
 ADVERSARIAL_CONFIGS = sorted(
-    str(path.relative_to(REPO)) for pattern in ('skd/*.py', 'ifvd/*.py', 'cwd/cwd_deeplabv3-r101_*.py')
-    for path in (REPO / 'distillation_configs').glob(pattern))  # CIRKD's SKD, IFVD and CWD baselines
+    str(path.relative_to(REPO)) for pattern in ('skd/*.py', 'ifvd/*.py', 'cwd/cwd_*deeplabv3-r101_*.py')
+    for path in (REPO / 'distillation_configs').glob(pattern))  # CIRKD's SKD, IFVD and CWD baselines, both families
 
 
 def test_the_adversarial_configs_are_found():
-    assert len(ADVERSARIAL_CONFIGS) == 7, ADVERSARIAL_CONFIGS
+    assert len(ADVERSARIAL_CONFIGS) == 14, ADVERSARIAL_CONFIGS
 
 
 @pytest.mark.parametrize('path', ADVERSARIAL_CONFIGS)

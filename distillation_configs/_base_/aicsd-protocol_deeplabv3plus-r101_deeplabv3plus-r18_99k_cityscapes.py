@@ -8,6 +8,7 @@ _base_ = [
     './default_runtime.py',
     './schedules/aicsd_sgd_99k.py',
 ]
+custom_imports = dict(imports=['mmseg_kd'], allow_failed_imports=False)  # SegDistiller, the losses
 data_preprocessor = dict(size=_base_.crop_size)
 model = dict(
     _delete_=True,

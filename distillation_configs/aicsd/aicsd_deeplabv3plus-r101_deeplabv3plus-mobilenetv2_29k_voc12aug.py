@@ -1,5 +1,8 @@
 # AICSD: DeepLabV3+-R101 -> DeepLabV3+-MobileNetV2 on Pascal VOC 2012. Published (VOC val): MobileNetV2 63.92
 # -> 68.05. Same losses and recipe as the R18 config (logit losses do not depend on the student backbone).
+# Teacher: mmseg's model zoo, deeplabv3plus_r101-d8_4xb4-40k_voc12aug-512x512 (78.62 mIoU; URL and hash in the
+# protocol base). The same setting with the paper's networks and teacher:
+# aicsd_jfzhang95-deeplabv3plus-r101_jfzhang95-deeplabv3plus-mobilenetv2_29k_voc12aug.py.
 _base_ = ['./aicsd_deeplabv3plus-r101_deeplabv3plus-r18_29k_voc12aug.py']
 
 model = dict(student=dict(

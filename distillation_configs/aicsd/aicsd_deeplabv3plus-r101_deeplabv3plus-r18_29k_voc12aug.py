@@ -5,6 +5,9 @@
 # Recipe: 120 epochs of VOC train at 6 images per step (one GPU) = 29,280 iterations, SGD lr 0.007 (momentum 0.9, wd
 # 5e-4), poly 0.9, decoder at lr x10. This config trains the same number of steps on voc12aug (the reference's
 # intended --use-sbd); for the published setting use VOC train only (see the protocol base).
+# Teacher: mmseg's model zoo, deeplabv3plus_r101-d8_4xb4-40k_voc12aug-512x512 (78.62 mIoU; URL and hash in the
+# protocol base). The same setting with the paper's networks and teacher:
+# aicsd_jfzhang95-deeplabv3plus-r101_jfzhang95-deeplabv3plus-r18_29k_voc12aug.py.
 _base_ = ['../_base_/aicsd-protocol_deeplabv3plus-r101_deeplabv3plus-r18_29k_voc12aug.py',
           '../_base_/methods/aicsd.py']
 

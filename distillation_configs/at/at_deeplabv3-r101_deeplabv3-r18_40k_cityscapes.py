@@ -1,13 +1,9 @@
-# Attention transfer (Zagoruyko & Komodakis, ICLR 2017) as CIRKD's baseline (winycg/CIRKD, train_kd.py at
-# 2d8ad0f): DeepLabV3-R101 -> DeepLabV3-R18 on Cityscapes. CIRKD's README reports no AT number.
-#
-# * AT on the head feature (the ASPP fusion conv after its ReLU, 1/8 resolution): channel mean of squares,
-#   L2-normalised per image, lambda = 10000 (mmseg_kd/losses/attention_transfer.py);
-# * pixel-wise KD on the 1/8 logits, T = 1, no ignore mask, lambda = 1. Recipe (CIRKD): 40,000 iterations at
-#   16 images per step (8 GPUs x 2), SGD lr 0.02, momentum 0.9, wd 1e-4, poly 0.9 to 0, 512x1024 crops.
-_base_ = ['../_base_/cirkd-protocol_deeplabv3-r101_deeplabv3-r18_40k_cityscapes.py']
-model = dict(distill_losses=dict(
-        loss_at=dict(type='AttentionTransfer', normalize='image', loss_weight=10000.,
-                     student='decode_head.bottleneck', teacher='decode_head.bottleneck'),
-        loss_kd=dict(type='KLDivergence', tau=1.0, loss_weight=1.,
-                     student='decode_head.conv_seg', teacher='decode_head.conv_seg')))
+# Attention transfer (Zagoruyko & Komodakis, ICLR 2017) as CIRKD's baseline (winycg/CIRKD at 2d8ad0f), CIRKD's
+# Cityscapes protocol (512x1024 crops, 40k iterations, 8 GPUs x 2 images), mmseg's DeepLabV3-R101 -> DeepLabV3-R18.
+# CIRKD's README reports no number for it. Losses, taps and weights: ../_base_/methods/at.py.
+# Teacher: mmseg's model zoo, deeplabv3_r101-d8_4xb2-80k_cityscapes-512x1024 (80.2 mIoU; URL and hash in the protocol
+# base). The same setting with the paper's networks and teacher:
+# at_cirkd-deeplabv3-r101_cirkd-deeplabv3-r18_40k_cityscapes.py.
+_base_ = ['../_base_/cirkd-protocol_deeplabv3-r101_deeplabv3-r18_40k_cityscapes.py',
+          '../_base_/methods/at.py']
+model = dict(distill_losses=_base_.at_losses)

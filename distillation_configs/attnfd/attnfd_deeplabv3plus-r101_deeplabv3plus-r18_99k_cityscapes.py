@@ -4,6 +4,9 @@
 # the recipe of the same code base's AICSD Cityscapes runs: 200 epochs at 6 images per step (one GPU) = 99,200
 # iterations, SGD lr 0.01 (Nesterov, momentum 0.9, wd 5e-4), poly 0.9, with mmseg's 512x1024 crops (the paper's crop
 # size). Connectors learn alone in the first epoch (496 iterations) and are frozen afterwards, as in the VOC config.
+# Teacher: mmseg's model zoo, deeplabv3plus_r101-d8_4xb2-80k_cityscapes-512x1024 (80.97 mIoU; URL and hash in the
+# protocol base). The same setting with the paper's networks and teacher:
+# attnfd_jfzhang95-deeplabv3plus-r101_jfzhang95-deeplabv3plus-r18_99k_cityscapes.py.
 _base_ = ['../_base_/aicsd-protocol_deeplabv3plus-r101_deeplabv3plus-r18_99k_cityscapes.py',
           '../_base_/methods/attnfd.py']
 

@@ -1,5 +1,6 @@
-# CGD with its weight schedule (SegDistill CGD+WS): linear warm-up over 2k iterations, linear decay
-# to 0 between 110k and 120k (no distillation in the last 40k iterations); groups of 5, tau 2: SegFormer-B3 -> PSPNet-R50 on ADE20K, 160k.
+# CGD with its weight schedule (SegDistill CGD+WS): linear warm-up over 2k iterations, linear decay to 0 between 110k
+# and 120k (no distillation in the last 40k iterations); groups of 5, tau 2: SegFormer-B3 -> PSPNet-R50 on ADE20K,
+# 160k.
 _base_ = ['../_base_/segdistill_segformer-b3_pspnet-r50_160k_ade20k.py']
 model = dict(distill_losses=dict(
     loss_cgd=dict(

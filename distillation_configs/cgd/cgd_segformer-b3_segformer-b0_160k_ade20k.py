@@ -1,4 +1,5 @@
-# Channel-group distillation (SegDistill CGD: groups of 10, tau 2, weight 3 without tau^2 = 0.75 here): SegFormer-B3 -> SegFormer-B0 on ADE20K, 160k.
+# Channel-group distillation (SegDistill CGD: groups of 10, tau 2, weight 3 without tau^2 = 0.75 here): SegFormer-B3
+# -> SegFormer-B0 on ADE20K, 160k.
 _base_ = ['../_base_/segdistill_segformer-b3_segformer-b0_160k_ade20k.py']
 model = dict(distill_losses=dict(
     loss_cgd=dict(type='ChannelGroupDivergence', tau=2.0, group_size=10, loss_weight=0.75,

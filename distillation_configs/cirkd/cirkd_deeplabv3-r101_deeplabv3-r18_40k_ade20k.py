@@ -3,6 +3,9 @@
 # Published (CIRKD README, val mIoU): student 33.91 -> 35.41.
 # Memory: 150 classes x 22,000 entries x 512 channels = 6.8 GB of queues on every GPU and in every
 # checkpoint (CIRKD's 256-channel teacher: 3.4 GB); lower pixel_memory_size if that does not fit.
+# Teacher: mmseg's model zoo, deeplabv3_r101-d8_4xb4-160k_ade20k-512x512 (45.0 mIoU; URL and hash in the protocol
+# base). The same setting with the paper's networks and teacher:
+# cirkd_cirkd-deeplabv3-r101_cirkd-deeplabv3-r18_40k_ade20k.py.
 _base_ = ['../_base_/cirkd-protocol_deeplabv3-r101_deeplabv3-r18_40k_ade20k.py',  # models, data, schedule
           '../_base_/methods/cirkd.py']
 

@@ -3,6 +3,9 @@
 # Published (CIRKD README, val mIoU): student 74.21 -> 76.38 with CIRKD's 78.07 teacher
 # (docs/methods/cirkd.md). Losses, taps and weights: ../_base_/methods/cirkd.py.
 #   bash tools/dist_train.sh distillation_configs/cirkd/cirkd_deeplabv3-r101_deeplabv3-r18_40k_cityscapes.py 8
+# Teacher: mmseg's model zoo, deeplabv3_r101-d8_4xb2-80k_cityscapes-512x1024 (80.2 mIoU; URL and hash in the protocol
+# base). The same setting with the paper's networks and teacher:
+# cirkd_cirkd-deeplabv3-r101_cirkd-deeplabv3-r18_40k_cityscapes.py.
 _base_ = ['../_base_/cirkd-protocol_deeplabv3-r101_deeplabv3-r18_40k_cityscapes.py',  # models, data, schedule
           '../_base_/methods/cirkd.py']
 

@@ -2,6 +2,9 @@
 # (CIRKD's protocol). Published in CIRKD (Cityscapes val): R18 74.21 -> 75.55 (teacher 78.07). Losses (pixel KD, CWD
 # on logits and on the head feature, SKD's holistic adversarial term), taps and weights:
 # ../_base_/methods/cwd_cirkd-baseline.py.
+# Teacher: mmseg's model zoo, deeplabv3_r101-d8_4xb2-80k_cityscapes-512x1024 (80.2 mIoU; URL and hash in the protocol
+# base). The same setting with the paper's networks and teacher:
+# cwd_cirkd-deeplabv3-r101_cirkd-deeplabv3-r18_40k_cityscapes.py.
 _base_ = ['../_base_/cirkd-protocol_deeplabv3-r101_deeplabv3-r18_40k_cityscapes.py',
           '../_base_/methods/cwd_cirkd-baseline.py']
 model = dict(

@@ -1,7 +1,6 @@
 # Channel-wise distillation (Shu et al., ICCV 2021) of PSPNet-R101 into PSPNet-R18 on Cityscapes, mmseg's 80k
 # protocol (512x1024 crops, 4 GPUs x 2 images, SGD 0.01), logits, tau 1, weight 5 as in mmrazor's CWD config.
-# Teacher: mmseg's PSPNet-R101 Cityscapes 80k checkpoint (79.76 mIoU), e.g. from
-# https://download.openmmlab.com/mmsegmentation/v0.5/pspnet/pspnet_r101-d8_512x1024_80k_cityscapes/pspnet_r101-d8_512x1024_80k_cityscapes_20200606_112211-e1e1100f.pth
+# Teacher: mmseg's PSPNet-R101 Cityscapes 80k checkpoint (79.76 mIoU; its URL and hash below).
 _base_ = ['../../configs/cityscapes/pspnet_r18-d8_cityscapes-512x1024.py']
 custom_imports = dict(imports=['mmseg_kd'], allow_failed_imports=False)
 

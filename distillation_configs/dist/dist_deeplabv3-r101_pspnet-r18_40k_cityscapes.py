@@ -1,5 +1,8 @@
-# DIST at CIRKD's Cityscapes protocol: DeepLabV3-R101 -> PSPNet-R18 (same losses, weights and schedule as
-# the DeepLabV3-R18 config). Published (DIST_KD README, val mIoU): student 72.55 -> 76.31.
+# DIST at CIRKD's Cityscapes protocol: as dist_deeplabv3-r101_deeplabv3-r18_40k_cityscapes.py with the PSPNet-R18
+# student. Published (DIST_KD README, val mIoU): student 72.55 -> 76.31.
+# Teacher: mmseg's model zoo, deeplabv3_r101-d8_4xb2-80k_cityscapes-512x1024 (80.2 mIoU; URL and hash in the protocol
+# base). The same setting with the paper's networks and teacher:
+# dist_cirkd-deeplabv3-r101_cirkd-pspnet-r18_40k_cityscapes.py.
 _base_ = ['./dist_deeplabv3-r101_deeplabv3-r18_40k_cityscapes.py']
 
 model = dict(student=dict(

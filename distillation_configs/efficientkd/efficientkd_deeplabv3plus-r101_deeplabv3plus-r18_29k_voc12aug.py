@@ -4,6 +4,9 @@
 # repositories (the KD README is a copy of Overhaul's table). Losses, taps and weights:
 # ../_base_/methods/efficientkd.py. Recipe: that of the code base's AICSD runs (120 epochs of VOC train at 6 images
 # per step = 29,280 iterations, SGD lr 0.007, momentum 0.9, wd 5e-4, poly 0.9, decoder at lr x10), here on voc12aug.
+# Teacher: mmseg's model zoo, deeplabv3plus_r101-d8_4xb4-40k_voc12aug-512x512 (78.62 mIoU; URL and hash in the
+# protocol base). The same setting with the paper's networks and teacher:
+# efficientkd_jfzhang95-deeplabv3plus-r101_jfzhang95-deeplabv3plus-r18_29k_voc12aug.py.
 _base_ = ['../_base_/aicsd-protocol_deeplabv3plus-r101_deeplabv3plus-r18_29k_voc12aug.py',
           '../_base_/methods/efficientkd.py']
 

@@ -1,5 +1,9 @@
-# IFVD as CIRKD's baseline: DeepLabV3-R101 -> DeepLabV3-MobileNetV2 on Cityscapes. Published in CIRKD
-# (Cityscapes val): MobileNetV2 73.12 -> 73.50. Same losses and recipe as the R18 config.
+# IFVD (Wang et al., ECCV 2020) as CIRKD's baseline, as ifvd_deeplabv3-r101_deeplabv3-r18_40k_cityscapes.py with the
+# DeepLabV3-MobileNetV2 student (CIRKD's has no auxiliary head; mmseg's keeps its own). Published in CIRKD (Cityscapes
+# val): MobileNetV2 73.12 -> 73.50.
+# Teacher: mmseg's model zoo, deeplabv3_r101-d8_4xb2-80k_cityscapes-512x1024 (80.2 mIoU; URL and hash in the protocol
+# base). The same setting with the paper's networks and teacher:
+# ifvd_cirkd-deeplabv3-r101_cirkd-deeplabv3-mobilenetv2_40k_cityscapes.py.
 _base_ = ['./ifvd_deeplabv3-r101_deeplabv3-r18_40k_cityscapes.py']
 
 model = dict(student=dict(

@@ -5,6 +5,9 @@
 # step (one GPU) = 99,200 iterations, SGD lr 0.01 (Nesterov, momentum 0.9, wd 5e-4), poly 0.9, decoder and connectors
 # at lr x10, teacher BN in train mode. Weight: the reference's 1e-5 on the batch sum with CE/B is 1e-5 x 6 on the
 # per-image sum with mmseg's CE. The first epoch (496 iterations) trains the connectors alone, as the reference's.
+# Teacher: mmseg's model zoo, deeplabv3plus_r101-d8_4xb2-80k_cityscapes-512x1024 (80.97 mIoU; URL and hash in the
+# protocol base). The same setting with the paper's networks and teacher:
+# overhaul_jfzhang95-deeplabv3plus-r101_jfzhang95-deeplabv3plus-r18_99k_cityscapes.py.
 _base_ = ['../_base_/aicsd-protocol_deeplabv3plus-r101_deeplabv3plus-r18_99k_cityscapes.py',
           '../_base_/methods/overhaul.py']
 

@@ -15,17 +15,17 @@
 #   optim_wrapper = attnfd_optim_wrapper
 # The reference also keeps its teacher in train mode (teacher=dict(..., bn_train=True) gives the BN part); not done
 # here.
-attnfd_loss = dict(type='AttentionGuidedFeatureDistillation', teacher_refinement='parameter_free',
-                   loss_weight=2., connector=dict(type='ConvBNConnector'))
+attnfd_settings = dict(type='AttentionGuidedFeatureDistillation', teacher_refinement='parameter_free',
+                       loss_weight=2., connector=dict(type='ConvBNConnector'))
 attnfd_losses = dict(
     loss_attnfd_backbone=dict(
-        **attnfd_loss,
+        **attnfd_settings,
         student=dict(module='backbone.layer4', record='pre_activation'),
         teacher=dict(module='backbone.layer4', record='pre_activation')),
     loss_attnfd_aspp=dict(
-        **attnfd_loss, student='decode_head.bottleneck', teacher='decode_head.bottleneck'),
+        **attnfd_settings, student='decode_head.bottleneck', teacher='decode_head.bottleneck'),
     loss_attnfd_decoder=dict(
-        **attnfd_loss, student='decode_head.sep_bottleneck', teacher='decode_head.sep_bottleneck'))
+        **attnfd_settings, student='decode_head.sep_bottleneck', teacher='decode_head.sep_bottleneck'))
 
 # Nesterov momentum (the reference's --nesterov); the connectors and the student CBAMs at the decoder's lr x10.
 attnfd_optim_wrapper = dict(optimizer=dict(nesterov=True),
