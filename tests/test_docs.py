@@ -48,7 +48,8 @@ from image_checks import assert_real_png
 
 DOCS = REPO / 'docs'
 DOC_ORDER = ('getting_started.md', 'architecture.md', 'writing_a_distillation_config.md', 'adding_a_loss.md',
-             'datasets.md', 'methods.md', 'reliability.md', 'benchmarks.md', 'teachers.md', 'model_converters.md')
+             'datasets.md', 'methods.md', 'reliability.md', 'benchmarks.md', 'teachers.md', 'model_converters.md',
+             'reproducing_the_papers.md')
 SANDBOX_COPIES = ('configs', 'distillation_configs', 'tools', 'mmseg_kd')
 SMALL_TRAINING = ['--cfg-options', 'train_cfg.max_iters=1', 'train_cfg.val_interval=1',
                   'default_hooks.checkpoint.interval=1', 'param_scheduler.0.end=1',
@@ -114,6 +115,15 @@ COVERED_ELSEWHERE = (
                'convert_segdistill_checkpoint'),
               ('tests/test_paper_architectures.py', "run_converter('segdistill2mmseg', "
                'convert_segdistill_checkpoint'))),
+    Coverage('bash tools/dist_train.sh ', 'tests/test_cirkd_distributed.py and tests/test_datasets.py (the tool with 2 '
+             "CPU processes; the papers' runs need their datasets, teachers and GPUs)",
+             (('tests/test_cirkd_distributed.py', "run('bash', 'tools/dist_train.sh', setup['config'], 2"),
+              ('tests/test_datasets.py', "run('bash', 'tools/dist_train.sh', config, 2"))),
+    Coverage('MMSEG_KD_LINEAGE_EVALUATION=shorter_side_513 python tools/test.py',
+             "tests/test_paper_protocol_configs.py (the variable's pipeline on a real image; tools/test.py runs in "
+             'the guides)',
+             (('tests/test_paper_protocol_configs.py',
+               'def test_shorter_side_513_evaluation_resizes_the_labels_and_compares_there('),)),
     Coverage('python tools/fetch_teacher.py', 'tests/test_checkpoint_download.py (the tool against a loopback HTTP '
              'server: --check on an empty cache, then the download; the zoo needs the internet)',
              (('tests/test_checkpoint_download.py', 'def test_fetch_teacher_tool_checks_then_fills_the_cache('),)),

@@ -141,3 +141,18 @@ def test_the_lineage_distillation_configs_take_the_evaluation_from_the_environme
     steps = [step.type for step in cfg.val_dataloader.dataset.pipeline]
     assert steps == ['LoadImageFromFile', 'LoadAnnotations', 'Resize', 'KeyMapper', 'PackSegInputs']
     assert cfg.test_dataloader.dataset.pipeline == cfg.val_dataloader.dataset.pipeline
+
+
+def test_docs_table_of_the_papers_teachers_matches_the_configs():
+    """docs/teachers.md lists every converted (or self-trained) teacher of the paper family, with its config."""
+    section = (REPO / 'docs' / 'teachers.md').read_text().split("## The papers' teachers", 1)[1].split('\n## ', 1)[0]
+    table, config = {}, None
+    for row in (line.split('|')[1:-1] for line in section.splitlines() if line.startswith('| ') and '`' in line):
+        cells = [cell.strip() for cell in row]
+        config = config if cells[2] == 'the same' else cells[2].strip('`')
+        table[cells[3].strip('`')] = config
+    used = {}
+    for path in PAPER_LEAVES:
+        teacher = Config.fromfile(path).model.teacher
+        used[teacher.checkpoint] = str(Path(teacher.cfg_path).resolve().relative_to(REPO))
+    assert table == used
