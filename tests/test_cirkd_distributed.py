@@ -77,7 +77,7 @@ custom_imports = dict(imports=['mmseg_kd', 'queue_dump_hook'], allow_failed_impo
 data_preprocessor = dict(size=(64, 128))  # the runner gives the distiller this one (not the student's)
 model = dict(
     student=dict(cfg_options={CPU_OPTIONS!r}),
-    teacher=dict(checkpoint='{teacher_checkpoint}', cfg_options={CPU_OPTIONS!r}),
+    teacher=dict(checkpoint='{teacher_checkpoint}', checkpoint_sha256=None, cfg_options={CPU_OPTIONS!r}),
     distill_losses=dict(loss_memory=dict(
         pixel_memory_size={PIXEL_MEMORY}, region_memory_size={REGION_MEMORY}, pixel_contrast_size=95,
         region_contrast_size=38, norm_cfg={BN!r})))
