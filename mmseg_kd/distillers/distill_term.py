@@ -27,11 +27,12 @@ from torch import nn
 from mmseg_kd.distillers.taps import Tap, parse_tap
 from mmseg_kd.losses.distill_loss import DistillLoss, LogitDistillLoss
 from mmseg_kd.registry import MODELS
+from mmseg_kd.utils.user_input_error import UserInputError
 
 ROLES = ('student', 'teacher')
 
 
-class DistillConfigError(ValueError):
+class DistillConfigError(UserInputError):
     """A ``distill_losses`` entry (or the distiller config around it) cannot be trained as written."""
 
 

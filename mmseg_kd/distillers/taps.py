@@ -28,10 +28,12 @@ from typing import Dict, Iterable, Set, Tuple, Type, Union
 import torch
 from torch import nn
 
+from mmseg_kd.utils.user_input_error import UserInputError
+
 RECORD_CHOICES = ('output', 'input', 'pre_activation')
 
 
-class UnknownTapError(ValueError):
+class UnknownTapError(UserInputError):
     """A tap names a module path that the network does not have."""
 
 
