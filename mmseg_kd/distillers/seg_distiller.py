@@ -98,7 +98,8 @@ class SegDistiller(BaseSegmentor):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
 
         self.student = MODELS.build(student_cfg)
-        self.student_loss_weight_schedule = build_weight_schedule(student.get('loss_weight_schedule'))
+        self.student_loss_weight_schedule = build_weight_schedule(student.get('loss_weight_schedule'),
+                                                                  'student.loss_weight_schedule')
         teacher_model = MODELS.build(teacher_cfg)
         load_teacher_checkpoint(teacher_model, teacher)
         teacher_model.eval()
