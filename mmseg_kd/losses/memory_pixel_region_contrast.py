@@ -165,7 +165,7 @@ class MemoryPixelRegionContrast(DistillLoss):
                                     ('region', self.region_slots_per_class, self.region_memory_size)):
             if slots > memory:
                 raise ValueError(
-                    f'{what}_contrast_size // num_classes + 1 = {slots} slots per class exceed '
+                    f'{owner}: {what}_contrast_size // num_classes + 1 = {slots} slots per class exceed '
                     f'{what}_memory_size = {memory}; lower {what}_contrast_size or raise {what}_memory_size')
         self.pixels_per_class_per_image = integer_at_least(owner, 'pixels_per_class_per_image',
                                                            pixels_per_class_per_image, 1)
@@ -174,7 +174,7 @@ class MemoryPixelRegionContrast(DistillLoss):
         self.term_weights = {'pixel': non_negative_number(owner, 'pixel_weight', pixel_weight),
                              'region': non_negative_number(owner, 'region_weight', region_weight)}
         if not any(self.term_weights.values()):
-            raise ValueError('pixel_weight and region_weight are both 0: the loss would compute nothing; '
+            raise ValueError(f'{owner}: pixel_weight and region_weight are both 0: the loss would compute nothing; '
                              'remove it from distill_losses instead')
         self.norm_cfg = norm_config(owner, 'norm_cfg', norm_cfg, allow_none=True) or dict(type='SyncBN',
                                                                                           requires_grad=True)
@@ -185,7 +185,7 @@ class MemoryPixelRegionContrast(DistillLoss):
         student_channels = integer_at_least(owner, 'student_channels', student_channels, 1, allow_none=True)
         teacher_channels = integer_at_least(owner, 'teacher_channels', teacher_channels, 1, allow_none=True)
         if (student_channels is None) != (teacher_channels is None):
-            raise ValueError('give both student_channels and teacher_channels, or neither (then they are '
+            raise ValueError(f'{owner}: give both student_channels and teacher_channels, or neither (then they are '
                              'taken from the tapped tensors when the distiller is built)')
         if student_channels is not None:
             self._build(int(student_channels), int(teacher_channels))
