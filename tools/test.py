@@ -14,6 +14,7 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import mmseg_kd  # noqa: F401
+from mmseg_kd.engine.data_checks import add_data_checks
 from mmseg_kd.engine.runner_setup import (apply_common_options, check_dataset_paths, finish_process_group,
                                           start_cpu_process_group)
 
@@ -62,6 +63,7 @@ def main():
         visualization['show'] = False
         cfg.visualizer['save_dir'] = args.show_dir
     check_dataset_paths(cfg, ('test_dataloader',))
+    add_data_checks(cfg, ('test_dataloader',))
     start_cpu_process_group(cfg)
     runner = Runner.from_cfg(cfg)
     runner.test()

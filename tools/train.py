@@ -11,6 +11,7 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import mmseg_kd  # noqa: F401  (registers the distiller, losses and safe checkpoint types)
+from mmseg_kd.engine.data_checks import add_data_checks
 from mmseg_kd.engine.runner_setup import (add_training_hooks, apply_common_options, check_dataset_paths,
                                           check_unused_parameters_allowed, finish_process_group,
                                           start_cpu_process_group)
@@ -55,6 +56,7 @@ def build_config(args) -> Config:
     add_training_hooks(cfg)
     check_unused_parameters_allowed(cfg)
     check_dataset_paths(cfg, ('train_dataloader', 'val_dataloader'))
+    add_data_checks(cfg, ('train_dataloader', 'val_dataloader'))
     start_cpu_process_group(cfg)
     return cfg
 
