@@ -8,6 +8,7 @@ entry (:data:`VALID`) passes the same check, so a refusal is the bad argument's 
 """
 import inspect
 import math
+import re
 from collections import namedtuple
 
 import numpy as np
@@ -15,7 +16,7 @@ import pytest
 import torch
 from mmseg.registry import MODELS
 
-from conftest import STUDENT_CFG, build_model
+from conftest import REPO, STUDENT_CFG, build_model
 from mmseg_kd.distillers.distill_term import DistillConfigError, registered_distill_losses
 from mmseg_kd.distillers.distillation_check import check_distillation
 from mmseg_kd.distillers.taps import Tap
@@ -510,3 +511,18 @@ def test_dry_run_size_must_be_two_positive_integers(networks, size):
 def test_checks_accept_numpy_scalars_and_return_plain_values(value, check, expected):
     result = check('Owner', 'argument', value)
     assert result == expected and type(result) is type(expected)
+
+
+def test_the_methods_doc_lists_the_allowed_values_of_every_argument():
+    """docs/methods.md's table has a row per loss and schedule that names each of its arguments."""
+    section = (REPO / 'docs' / 'methods.md').read_text().split('## Allowed argument values')[1]
+    rows = {}
+    for line in section.splitlines():
+        if line.startswith('| `'):
+            names, arguments = line.split(' | ', 1)
+            for name in re.findall(r'`(\w+)`', names):
+                rows[name] = arguments
+    classes = [MODELS.get(name) for name in registered_distill_losses()] + list(WEIGHT_SCHEDULES.module_dict.values())
+    missing = [f'{cls.__name__}.{argument}' for cls in classes if cls.__name__ != 'ConstantWeight'
+               for argument in own_arguments(cls) if f'`{argument}`' not in rows.get(cls.__name__, '')]
+    assert not missing, f'arguments without allowed values in docs/methods.md: {missing}'

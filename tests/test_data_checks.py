@@ -16,6 +16,7 @@ from PIL import Image
 
 from conftest import PYTHON, REPO, STUDENT_CFG
 from mmseg_kd.datasets import BadDataError, CheckedLoadAnnotations, CheckedLoadImageFromFile
+from mmseg_kd.datasets.dataset_scan import scan_dataloader
 from mmseg_kd.datasets.procedural_cityscapes import write_cityscapes_layout
 from mmseg_kd.engine.data_checks import add_data_checks
 from mmseg_kd.engine.runner_setup import DatasetPathError, check_dataset_paths
@@ -218,3 +219,25 @@ def test_image_folders_with_only_empty_city_folders_stop_train_py_before_the_bui
             "'_leftImg8bit.png'") in result.stderr
     assert 'need at least one array to concatenate' not in result.stderr
     assert not (tmp_path / 'run').exists()  # stopped before the runner was built
+
+
+def test_a_full_scan_lists_every_bad_file_of_the_dataset(pristine_root, tmp_path):
+    root = tmp_path / 'cityscapes'
+    shutil.copytree(pristine_root, root)
+    empty_image = sorted((root / 'leftImg8bit' / 'train').rglob('*.png'))[0]
+    empty_image.write_bytes(b'')
+    bad_labels = sorted((root / 'gtFine' / 'train').rglob('*.png'))
+    for label in bad_labels:
+        write_label(label, np.full((2, 3), 19))
+    cfg = Config.fromfile(str(STUDENT_CFG))
+    cfg.train_dataloader.dataset.data_root = str(root)
+    result = scan_dataloader(cfg, 'train_dataloader', progress=False)
+    assert result.samples == 2
+    label_problem = ("label map '{}' holds value(s) 19 (6 pixels), which are neither one of the 19 classes 0..18 "
+                     'nor the ignore index 255. Such labels stop training (a cross-entropy target out of bounds) and '
+                     'silently change the mIoU of an evaluation. Fix the file, or, if the dataset has these labels, '
+                     'give the dataset config its classes (metainfo=dict(classes=...)) or its ignore_index.')
+    assert result.problems == [
+        f"image '{empty_image}' is empty (0 bytes: an interrupted copy or download?). Replace the file, or remove it "
+        'and its partner from the dataset.',
+        label_problem.format(bad_labels[0]), label_problem.format(bad_labels[1])]
