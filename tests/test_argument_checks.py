@@ -314,6 +314,10 @@ CASES = [
     case('MemoryPixelRegionContrast', 'norm_cfg', 'MemoryPixelRegionContrast', dict(norm_cfg='BN'),
          refused('MemoryPixelRegionContrast', "MemoryPixelRegionContrast: norm_cfg must be None or a dict with a "
                                               "'type' key, got 'BN'")),
+    case('MemoryPixelRegionContrast', 'norm_cfg', 'MemoryPixelRegionContrast',
+         dict(norm_cfg=dict(type='BN', momentun=0.1)),  # found when the projection is built, in the dry run
+         "MemoryPixelRegionContrast: norm_cfg {'type': 'BN', 'momentun': 0.1} cannot be built: "
+         "_BatchNorm.__init__() got an unexpected keyword argument 'momentun'"),
     case('MemoryPixelRegionContrast', 'student_channels', 'MemoryPixelRegionContrast',
          dict(student_channels=0, teacher_channels=128),
          refused('MemoryPixelRegionContrast', 'MemoryPixelRegionContrast: student_channels must be None or an integer '

@@ -191,7 +191,10 @@ class MemoryPixelRegionContrast(DistillLoss):
             self._build(int(student_channels), int(teacher_channels))
 
     def _build(self, student_channels: int, teacher_channels: int) -> None:
-        self.projection = projection_head(student_channels, teacher_channels, self.norm_cfg)
+        try:
+            self.projection = projection_head(student_channels, teacher_channels, self.norm_cfg)
+        except (KeyError, TypeError) as error:  # norm_cfg arguments that its layer does not take
+            raise ValueError(f'{type(self).__name__}: norm_cfg {self.norm_cfg!r} cannot be built: {error}') from error
         self.pixel_queue = ClassEmbeddingQueue(self.num_classes, self.pixel_memory_size, teacher_channels,
                                                seed=self.seed)
         self.region_queue = ClassEmbeddingQueue(self.num_classes, self.region_memory_size,
