@@ -506,6 +506,19 @@ def test_dry_run_size_must_be_two_positive_integers(networks, size):
     assert checked.report.terms[0].ok and checked.report.terms[0].shapes['student'] == (1, 19, 8, 8)
 
 
+@pytest.mark.parametrize('warmup, expected', [
+    (100, 'connector_warmup must be None or dict(iters=N, freeze_after=False), got 100'),
+    (dict(iters=1.5), 'connector_warmup.iters must be an integer >= 0, got 1.5'),
+    (dict(iters=10, freeze_after='yes'), "connector_warmup.freeze_after must be True or False, got 'yes'"),
+])
+def test_connector_warmup_is_checked(networks, warmup, expected):
+    entry = dict(type='FeatureMSE', connector=dict(type='ConvConnector'), **FEATURE_TAPS)
+    checked = check_distillation(networks, dict(loss_fitnet=entry), (64, 64), connector_warmup=warmup)
+    for recorder in checked.recorders.values():
+        recorder.remove()
+    assert checked.report.problems == [expected]
+
+
 @pytest.mark.parametrize('value, check, expected', [
     (np.float32(0.5), argument_checks.positive_number, 0.5),
     (np.int64(3), lambda *args: argument_checks.integer_at_least(*args, 1), 3),

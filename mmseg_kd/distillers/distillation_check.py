@@ -193,6 +193,9 @@ def check_distillation(networks: Dict[str, nn.Module], distill_losses, input_siz
     if size_problem:
         report.problems.append(size_problem)
     try:
+        if connector_warmup is not None and not isinstance(connector_warmup, dict):
+            raise ValueError(f'connector_warmup must be None or dict(iters=N, freeze_after=False), got '
+                             f'{connector_warmup!r}')
         warmup = ConnectorWarmup(**(connector_warmup or {}))
     except (TypeError, ValueError) as error:
         report.problems.append(str(error))

@@ -71,7 +71,8 @@ class SegDistiller(BaseSegmentor):
             connectors (the Overhaul lineage's epoch 0); ``freeze_after=True`` keeps them fixed afterwards (AttnFD).
             Needs a connector with parameters; under DDP set ``find_unused_parameters = True``.
         data_preprocessor: defaults to the student's; the teacher receives the same preprocessed batch.
-        tap_check_input_size: (H, W) of the dry forward pass that checks taps and shapes at build time.
+        tap_check_input_size: (H, W), integers >= 1, of the dry forward pass that checks taps and shapes at build
+            time.
         init_cfg: mmengine init config of the distiller (rarely needed).
     """
 
