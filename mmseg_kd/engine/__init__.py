@@ -1,7 +1,8 @@
 """The runner's concerns: hooks every training run gets (weights-only checkpoints, torch RNG across a resume, the
-non-finite-loss stop) and the set-up the tools share (``runner_setup``).
+non-finite-loss stop) and the set-up the tools share (``runner_setup``; ``data_checks``, the checked loading steps in
+every pipeline).
 
-Layering: the top of the package besides ``analysis``; nothing in ``mmseg_kd`` below it imports it.
+Layering: below only ``datasets`` and ``analysis``; nothing else in ``mmseg_kd`` imports it.
 """
 from mmseg_kd.engine.non_finite_loss_hook import NonFiniteLossError, NonFiniteLossHook
 from mmseg_kd.engine.torch_rng_checkpoint_hook import TorchRngCheckpointHook
