@@ -16,7 +16,7 @@ What is checked, in order:
 4. every entry on the recorded tensors (``DistillTerm.prepare``): the loss's preparation, the connector (built
    here, with the measured channel counts) and the pair of shapes the loss will compare, with the fix;
 5. the distillation as a whole: at least one entry, the teacher can take the student's preprocessed batch, a
-   connector warm-up has connectors to train.
+   connector warm-up has connectors to train, the dry run's input size is a pair of positive integers.
 """
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -31,6 +31,8 @@ from mmseg_kd.distillers.taps import TapRecorder, tap_problem
 
 # Preprocessing settings that must agree, since the teacher sees the student's preprocessed batch.
 SHARED_PREPROCESSING_KEYS = ('mean', 'std', 'bgr_to_rgb', 'rgb_to_bgr')
+# (H, W) of the dry run when the given input size is refused (so that the other checks still run).
+FALLBACK_INPUT_SIZE = (64, 64)
 
 
 @dataclass
@@ -87,6 +89,15 @@ def preprocessing_problem(ours: Optional[dict], teacher_preprocessor: Optional[d
                     "the teacher receives the student's preprocessed batch. Give SegDistiller a data_preprocessor "
                     'matching the teacher, or use configs that agree.')
     return ''
+
+
+def input_size_problem(input_size) -> str:
+    """Why ``input_size`` cannot be the dry run's (H, W) ('' when it can: a pair of integers >= 1)."""
+    if (isinstance(input_size, (list, tuple)) and len(input_size) == 2
+            and all(isinstance(size, int) and not isinstance(size, bool) and size >= 1 for size in input_size)):
+        return ''
+    return (f'tap_check_input_size must be a pair (H, W) of integers >= 1, got {input_size!r} (the other checks '
+            f'ran on a {FALLBACK_INPUT_SIZE[0]}x{FALLBACK_INPUT_SIZE[1]} input)')
 
 
 def build_terms(distill_losses) -> Tuple[Dict[str, DistillTerm], List[str]]:
@@ -175,8 +186,16 @@ def check_distillation(networks: Dict[str, nn.Module], distill_losses, input_siz
         data_preprocessor, teacher_preprocessor: the distiller's and the teacher's preprocessing configs.
         connector_warmup: the distiller's ``connector_warmup`` config (``dict(iters=..., freeze_after=...)``).
     """
+    size_problem = input_size_problem(input_size)
+    if size_problem:
+        input_size = FALLBACK_INPUT_SIZE
     report = DistillationReport(tuple(input_size))
+    if size_problem:
+        report.problems.append(size_problem)
     try:
+        if connector_warmup is not None and not isinstance(connector_warmup, dict):
+            raise ValueError(f'connector_warmup must be None or dict(iters=N, freeze_after=False), got '
+                             f'{connector_warmup!r}')
         warmup = ConnectorWarmup(**(connector_warmup or {}))
     except (TypeError, ValueError) as error:
         report.problems.append(str(error))

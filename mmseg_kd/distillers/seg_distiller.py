@@ -71,7 +71,8 @@ class SegDistiller(BaseSegmentor):
             connectors (the Overhaul lineage's epoch 0); ``freeze_after=True`` keeps them fixed afterwards (AttnFD).
             Needs a connector with parameters; under DDP set ``find_unused_parameters = True``.
         data_preprocessor: defaults to the student's; the teacher receives the same preprocessed batch.
-        tap_check_input_size: (H, W) of the dry forward pass that checks taps and shapes at build time.
+        tap_check_input_size: (H, W), integers >= 1, of the dry forward pass that checks taps and shapes at build
+            time.
         init_cfg: mmengine init config of the distiller (rarely needed).
     """
 
@@ -98,7 +99,8 @@ class SegDistiller(BaseSegmentor):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
 
         self.student = MODELS.build(student_cfg)
-        self.student_loss_weight_schedule = build_weight_schedule(student.get('loss_weight_schedule'))
+        self.student_loss_weight_schedule = build_weight_schedule(student.get('loss_weight_schedule'),
+                                                                  'student.loss_weight_schedule')
         teacher_model = MODELS.build(teacher_cfg)
         load_teacher_checkpoint(teacher_model, teacher)
         teacher_model.eval()

@@ -70,15 +70,16 @@ def parse_tap(spec: Union[str, dict, Tap]) -> Tap:
     """Turn a config entry (path string or ``dict(module=..., record=...)``) into a :class:`Tap`."""
     if isinstance(spec, Tap):
         return spec
-    if isinstance(spec, str):
+    if isinstance(spec, str) and spec:
         return Tap(spec)
-    if isinstance(spec, dict) and set(spec) <= {'module', 'record'} and 'module' in spec:
+    if isinstance(spec, dict) and set(spec) <= {'module', 'record'} and isinstance(spec.get('module'), str) \
+            and spec['module']:
         tap = Tap(spec['module'], spec.get('record', 'output'))
         if tap.record not in RECORD_CHOICES:
             raise ValueError(f"tap {tap.module!r}: record must be one of {RECORD_CHOICES}, "
                              f'got {tap.record!r}')
         return tap
-    raise ValueError("a tap is a module path string or dict(module='path', "
+    raise ValueError("a tap is a non-empty module path string or dict(module='path', "
                      f"record='output'|'input'|'pre_activation'), got {spec!r}")
 
 
