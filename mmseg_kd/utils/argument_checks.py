@@ -18,6 +18,8 @@ from mmengine.registry import MODELS
 from torch import nn
 from torch.nn.modules.batchnorm import _NormBase
 
+from mmseg_kd.utils.user_input_error import UserInputError
+
 #: The base classes of the layers a ``norm_cfg`` may build (batch, sync-batch, instance, group and layer norms).
 NORM_LAYERS = (_NormBase, nn.GroupNorm, nn.LayerNorm)
 
@@ -30,9 +32,9 @@ def _is_integer(value: Any) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
-def _refuse(owner: str, name: str, allowed: str, value: Any, allow_none: bool) -> ValueError:
+def _refuse(owner: str, name: str, allowed: str, value: Any, allow_none: bool) -> UserInputError:
     allowed = f'None or {allowed}' if allow_none else allowed
-    return ValueError(f'{owner}: {name} must be {allowed}, got {value!r}')
+    return UserInputError(f'{owner}: {name} must be {allowed}, got {value!r}')
 
 
 def number_in_range(owner: str, name: str, value: Any, low: Optional[float] = None, high: Optional[float] = None,
