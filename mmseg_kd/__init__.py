@@ -3,9 +3,18 @@
 Importing the package registers the distiller, the losses and the loss-weight schedules in mmseg's
 registries, and allow-lists the few mmengine/numpy types of training checkpoints for torch's
 weights-only loading (so ``--resume`` works on torch >= 2.6 with safe loading left on).
+
+It also silences one warning, here and nowhere else: mmengine resolves every ``mmseg::`` config reference
+through ``pkg_resources`` (``mmengine.utils.package_utils.is_installed`` imports and re-imports it), which is
+why setuptools stays below 81, and setuptools then warns "pkg_resources is deprecated as an API" at each
+lookup (4 to 8 times per tool start). Only that message is filtered; every other warning still shows.
 """
-from mmseg_kd import distillers, engine, layers, losses, schedules  # noqa: F401  (registers the modules)
-from mmseg_kd.checkpoint import allow_mmengine_checkpoint_types
+import warnings
+
+warnings.filterwarnings('ignore', message='pkg_resources is deprecated as an API', category=UserWarning)
+
+from mmseg_kd import distillers, engine, layers, losses, schedules  # noqa: E402,F401  (registers the modules)
+from mmseg_kd.checkpoint import allow_mmengine_checkpoint_types  # noqa: E402
 
 __version__ = '0.1.0'
 

@@ -1,3 +1,3 @@
-from mmseg_kd.utils.progress import track_progress
+from mmseg_kd.utils.progress import announce_step, track_progress
 
-__all__ = ['track_progress']
+__all__ = ['announce_step', 'track_progress']
