@@ -249,8 +249,10 @@ class TapRecorder:
                 carried = spatial_sizes_in(inputs) + [size for _, size in token_map_pairs(output)]
                 state['sizes'] = carried[::-1] + state['sizes']
                 state['previous'] = output
-                if position == len(chain) - 1 and tap.record == 'output':
-                    self._store(tap, output, state['sizes'])
+                if position == len(chain) - 1:
+                    if tap.record == 'output':
+                        self._store(tap, output, state['sizes'])
+                    state['previous'], state['sizes'] = None, []  # hold no tensor between forward passes
             return on_call
 
         return [module.register_forward_hook(hook_for(position)) for position, module in enumerate(chain)]
