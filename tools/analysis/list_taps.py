@@ -1,12 +1,15 @@
-"""List the module paths a distillation can tap, with their output shapes, and check a config's taps.
+"""List the module paths a distillation can tap, with what a tap records and their inputs, and check a config's taps.
 
     python tools/analysis/list_taps.py CONFIG [--input-size H W] [--network student|teacher|both]
                                               [--filter SUBSTRING] [--cfg-options key=value ...]
 
-For a distillation config (``model.type='SegDistiller'``) it lists the student's and the teacher's modules,
-then checks every ``distill_losses`` entry: do its taps exist (else the closest paths), what shapes do
-they record, does the loss accept them, and what the pair needs (a 1x1 conv connector when the channel
-counts differ, resizing when H×W differ). For any other mmseg config it lists that model's modules.
+For a distillation config (``model.type='SegDistiller'``) it lists the student's and the teacher's modules (the
+shape a tap on each records, how it came about for transformer tokens and ``ModuleList`` stages, the indexed
+elements of tuple and list outputs for ``index=``, and the first input), then checks every ``distill_losses``
+entry: do its taps exist (else the closest paths), what shapes do they record, does the loss accept them, and
+what the pair needs (a 1x1 conv connector when the channel counts differ, resizing when H×W differ). For any
+other mmseg config it lists that model's modules. It says on stderr what it is doing while it builds and runs
+the networks.
 
 Shapes come from one eval-mode forward pass on a random input of ``--input-size`` (default: the config's
 crop size). Weights do not change shapes, so no checkpoint is read: the teacher checkpoint need not exist
