@@ -64,7 +64,8 @@ class SegDistiller(BaseSegmentor):
             ``loss_``; each is logged as ``distill.<name>`` (a loss returning a dict of terms, e.g. CIRKD's memory
             contrast, as ``distill.<name>_<term>``; a monitored term, logged but not optimised, such as the
             adversarial discriminator's own loss, as ``distill.<name without 'loss_'>_<term>``). A TAP is a module
-            path of ``named_modules()`` or ``dict(module=path, record='output'|'input'|'pre_activation')``.
+            path of ``named_modules()`` or ``dict(module=path, record='output'|'input'|'pre_activation', index=i)``
+            (:mod:`~mmseg_kd.distillers.taps`: ``index`` picks an element of a tuple/list; tokens become maps).
             An entry may carry ``connector=dict(type='ConvBNConnector', ...)``: a trainable adapter applied to the
             student tensor (``in_channels``/``out_channels`` are filled in).
         connector_warmup: ``dict(iters=N, freeze_after=False)``: the first N training iterations train only the

@@ -10,7 +10,7 @@ Pushing n_k new entries of class k writes them, in the order given, to slots
 pointer_k ← (pointer_k + n_k) mod M: a true FIFO that always overwrites the OLDEST entries. When n_k > M
 only the newest M are kept. (CIRKD's code, inherited from ContrastiveSeg, overwrites the LAST n_k slots
 and resets the pointer to 0 when pointer + n_k reaches M, so the last slots are refreshed more often and
-entries of very different ages coexist; see SPEC.md §5.2-4, ContrastiveSeg issues #31/#47. The ring buffer
+entries of very different ages coexist; see docs/methods/cirkd.md, ContrastiveSeg issues #31/#47. The ring buffer
 is a deliberate fix: with M = 20,000 and ≤ 256 new entries per class per step the two differ only in which
 stale entries survive.)
 

@@ -1,5 +1,5 @@
 """The discriminator of SKD's holistic adversarial distillation (Liu et al., "Structured Knowledge Distillation
-for Semantic Segmentation", CVPR 2019), as CIRKD trains it (winycg/CIRKD, ``utils/sagan.py``; SPEC.md §5.4).
+for Semantic Segmentation", CVPR 2019), as CIRKD trains it (winycg/CIRKD, ``utils/sagan.py``; docs/methods.md).
 
 A SAGAN-style critic (Zhang et al., "Self-Attention Generative Adversarial Networks", ICML 2019) that scores
 class maps z (B, K, h, w): higher means "looks like the teacher's".

@@ -2,7 +2,7 @@
 for Semantic Segmentation", arXiv 2403.05451; AmirMansurian/AttnFD).
 
 Both feature maps are refined by channel + spatial attention (CBAM, see
-``mmseg_kd/distillers/channel_spatial_attention.py``); the student's refinement is trainable and comes
+``mmseg_kd/layers/channel_spatial_attention.py``); the student's refinement is trainable and comes
 BEFORE its connector (1×1 conv + BN, ``connector=dict(type='ConvBNConnector')``):
 
     R_s = connector(CBAM_s(f_s))                  (B, C_t, H, W)

@@ -1,6 +1,6 @@
 """Holistic adversarial distillation: the holistic term of SKD (Liu et al., "Structured Knowledge Distillation
 for Semantic Segmentation", CVPR 2019), as CIRKD's SKD, IFVD and CWD baselines train it (winycg/CIRKD,
-``train_kd.py``, ``losses/adv.py``, ``utils/sagan.py``; SPEC.md §5.4).
+``train_kd.py``, ``losses/adv.py``, ``utils/sagan.py``; docs/methods.md).
 
 A discriminator D (``logit_discriminator.py``) learns to tell the teacher's class maps z_t (B, K, h, w) from
 the student's z_s; the student learns to fool it. Hinge losses, means over D's score map (B, 1, h', w'):

@@ -1,5 +1,5 @@
 """CIRKD memory-based pixel-to-pixel and pixel-to-region contrast distillation (Yang et al., CVPR 2022,
-"Cross-Image Relational Knowledge Distillation for Semantic Segmentation", winycg/CIRKD; SPEC.md §5.2-4).
+"Cross-Image Relational Knowledge Distillation for Semantic Segmentation", winycg/CIRKD; docs/methods/cirkd.md).
 
 Inputs: student features f_s (B, C_s, h, w), teacher features f_t (B, C_t, h, w), labels (B, H, W)
 nearest-resized to (h, w); K classes, ignore label ι.
@@ -28,7 +28,7 @@ default). Both are means over anchors, like mmseg's per-pixel-mean CE, so CIRKD'
 unchanged: λ = 0.1 on Cityscapes and ADE20K, 0.01 on Pascal VOC (CIRKD issue #8). No valid anchor in the
 batch ⇒ both terms are 0 (with gradients, zero, reaching the projection head, as DDP requires).
 
-Implementation choices and deviations from CIRKD's code (SPEC.md §5.5):
+Implementation choices and deviations from CIRKD's code (docs/methods/cirkd.md):
 * Queues are a true FIFO ring buffer (the reference overwrites the last slots instead of the oldest).
 * Enqueue: each process selects its own region and pixel entries, then all processes all-gather the
   SELECTED entries (a few thousand rows) and write them in rank order, so the queues stay bit-identical

@@ -1,5 +1,5 @@
 """CIRKD mini-batch pixel-to-pixel relation distillation (Yang et al., CVPR 2022, "Cross-Image Relational
-Knowledge Distillation for Semantic Segmentation", winycg/CIRKD; see SPEC.md §5.2-3).
+Knowledge Distillation for Semantic Segmentation", winycg/CIRKD; docs/methods/cirkd.md).
 
 Student features f_s (B, C_s, H, W) and teacher features f_t (B, C_t, H, W) (the head output after ASPP/PPM
 fusion) are optionally average-pooled p×p (stride p, ceil mode) and L2-normalised over channels at each

@@ -1,8 +1,4 @@
-from mmseg_kd.utils.progress import track_progress
-from mmseg_kd.utils.user_input_error import (
-    UserFileError,
-    UserInputError,
-    UserInputTypeError,
-)
+from mmseg_kd.utils.progress import announce_step, track_progress
+from mmseg_kd.utils.user_input_error import UserFileError, UserInputError, UserInputTypeError
 
-__all__ = ['UserFileError', 'UserInputError', 'UserInputTypeError', 'track_progress']
+__all__ = ['UserFileError', 'UserInputError', 'UserInputTypeError', 'announce_step', 'track_progress']
