@@ -178,3 +178,13 @@ model = dict(student=dict(cfg_path='configs/demo/no_such_student.py'))
 """)
     assert load_tool('list_taps').main([str(config)]) == 1
     assert "student.cfg_path 'configs/demo/no_such_student.py' was not found" in capsys.readouterr().err
+
+
+def test_channel_advice_only_for_losses_that_compare_channels(pspnets):
+    """Attention maps and pixel relations work for any two widths: no connector advice for them."""
+    checks = checks_by_name(pspnets, dict(
+        loss_at=dict(type='AttentionTransfer', student='backbone.layer4', teacher='backbone.layer4'),
+        loss_relation=dict(type='MiniBatchPixelRelation', student='backbone.layer4', teacher='backbone.layer4')))
+    for name in ('loss_at', 'loss_relation'):
+        assert checks[name].ok and checks[name].shapes['student'][1] == 512 and checks[name].shapes['teacher'][1] == 2048
+        assert checks[name].notes == [] and checks[name].fixes == []

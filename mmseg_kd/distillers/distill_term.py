@@ -208,7 +208,8 @@ class DistillTerm:
             if student is None:
                 return
         student_shape, teacher_shape = tuple(student.shape), tuple(teacher.shape)
-        channels = channel_advice(student_shape, teacher_shape, self.connector is not None)
+        channels = (channel_advice(student_shape, teacher_shape, self.connector is not None)
+                    if self.loss.needs_equal_channels else '')
         size = size_advice(student_shape, teacher_shape, self.loss)
         if size:
             report.notes.append(size)

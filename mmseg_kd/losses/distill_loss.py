@@ -51,6 +51,10 @@ class DistillLoss(nn.Module):
     #: without 'loss', so that mmengine leaves them out of the total loss.
     monitored_terms: Tuple[str, ...] = ()
 
+    #: Whether the loss compares the student's and the teacher's channels one to one, so that their counts must
+    #: agree (a connector maps them). Losses of attention maps or similarity matrices work for any two widths.
+    needs_equal_channels = True
+
     def __init__(self, loss_weight: float = 1.0, weight_schedule: Optional[dict] = None):
         super().__init__()
         self.loss_weight = non_negative_number(type(self).__name__, 'loss_weight', loss_weight)
@@ -125,9 +129,6 @@ class FeatureDistillLoss(DistillLoss):
     formula works for any pair of channel counts (attention maps, similarity matrices) set
     ``needs_equal_channels = False``.
     """
-
-    #: Whether the student and teacher maps must have the same number of channels.
-    needs_equal_channels = True
 
     def check_shapes(self, student_shape, teacher_shape):
         name = type(self).__name__

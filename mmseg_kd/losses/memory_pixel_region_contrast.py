@@ -130,6 +130,7 @@ class MemoryPixelRegionContrast(DistillLoss):
     """
 
     uses_labels = True
+    needs_equal_channels = False  # its projection head maps the student's width onto the teacher's
 
     def __init__(self,
                  num_classes: int,

@@ -82,6 +82,8 @@ class MiniBatchPixelRelation(DistillLoss):
     spatial size is resized (bilinear) to the teacher's.
     """
 
+    needs_equal_channels = False  # it compares pixel-to-pixel similarities, whatever the widths
+
     def __init__(self, tau: float = 0.1, pool_size: Optional[int] = None,
                  gather_across_gpus: bool = False, **kwargs):
         super().__init__(**kwargs)
