@@ -1,12 +1,21 @@
 """mmseg-kd: knowledge distillation for semantic segmentation on mmsegmentation 1.x.
 
-Importing the package registers the distiller, the losses and the loss-weight schedules in mmseg's
-registries, and allow-lists the few mmengine/numpy types of training checkpoints for torch's
+Importing the package registers the distiller, the losses, the loss-weight schedules and the checked loading
+steps in mmseg's registries, and allow-lists the few mmengine/numpy types of training checkpoints for torch's
 weights-only loading (so ``--resume`` works on torch >= 2.6 with safe loading left on).
+
+It also silences one warning, here and nowhere else: mmengine resolves every ``mmseg::`` config reference
+through ``pkg_resources`` (``mmengine.utils.package_utils.is_installed`` imports and re-imports it), which is
+why setuptools stays below 81, and setuptools then warns "pkg_resources is deprecated as an API" at each
+lookup (4 to 8 times per tool start). Only that message is filtered; every other warning still shows.
 """
-from mmseg_kd import distillers, engine, layers, losses, schedules  # noqa: F401  (registers the modules)
-from mmseg_kd import models  # noqa: F401  (registers the papers' architectures)
-from mmseg_kd.checkpoint import allow_mmengine_checkpoint_types
+import warnings
+
+warnings.filterwarnings('ignore', message='pkg_resources is deprecated as an API', category=UserWarning)
+
+# Registers the modules (in mmseg's MODELS, TRANSFORMS, HOOKS registries and WEIGHT_SCHEDULES).
+from mmseg_kd import datasets, distillers, engine, layers, losses, models, schedules  # noqa: E402,F401
+from mmseg_kd.checkpoint import allow_mmengine_checkpoint_types  # noqa: E402
 
 __version__ = '0.1.0'
 

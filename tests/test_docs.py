@@ -98,6 +98,9 @@ COVERED_ELSEWHERE = (
     Coverage('python tools/test.py distillation_configs/cwd/cwd_pspnet-r101_pspnet-r18_demo_cityscapes.py',
              '`make demo` (evaluates the student)',
              ((DEMO, "run_tool('tools/test.py', config, checkpoint"), (DEMO, "evaluate(config, checkpoints[name], name)"))),
+    Coverage('python tools/dataset_converters/cityscapes.py', 'tests/test_datasets.py (converts a miniature copy of '
+             'the official layout, then trains and evaluates on it)',
+             (('tests/test_datasets.py', "run(PYTHON, 'tools/dataset_converters/cityscapes.py', root)"),)),
     Coverage('python tools/analysis/benchmark.py', 'tests/test_performance.py (runs the benchmark on the CPU)',
              (('tests/test_performance.py', "'tools/analysis/benchmark.py'"),)),
     Coverage('python tools/model_converters/cirkd2mmseg.py', 'tests/test_paper_architectures.py (runs it on a file '
@@ -135,7 +138,7 @@ COVERED_ELSEWHERE = (
 
 # Picture layouts, as documented in tools/analysis/plot_logs.py and visualize.py.
 PLOT_WIDTH, PLOT_PANEL_HEIGHT = 800, 250
-FIGURE_WIDTH, PANEL, TITLE = 1200, 300, 50
+FIGURE_WIDTH, PANEL, TITLE, LEGEND = 1200, 300, 50, 50
 
 
 @dataclass
@@ -296,7 +299,7 @@ def expected_pictures(tokens: List[str], sandbox: Path) -> Dict[Path, tuple]:
         with Image.open(sandbox / image) as opened:
             width, height = opened.size
         row = round(PANEL * min(max(height / width, 0.25), 2.0)) + TITLE
-        size = (FIGURE_WIDTH, rows * row + (PANEL + TITLE if '--similarity' in tokens else 0))
+        size = (FIGURE_WIDTH, rows * row + TITLE + LEGEND + (PANEL + TITLE if '--similarity' in tokens else 0))
         pictures[sandbox / option_values(tokens, '--out-dir')[0] / (Path(image).stem + '.png')] = size
     return pictures
 

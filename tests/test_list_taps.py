@@ -1,6 +1,7 @@
 """list_taps.py and the check behind it (the distiller's own ``check_distillation``), on real mmseg models (demo
 configs at 64x128)."""
 import importlib.util
+import re
 import warnings
 
 import pytest
@@ -67,7 +68,9 @@ def test_every_module_is_described_and_tappability_is_explained(pspnets):
     assert student[LOGITS].input_shape == (1, 128, 8, 16)
     assert student['backbone.layer4'].output_shape == (1, 512, 8, 16)
     assert not student['backbone'].tappable
-    assert student['backbone'].why_not_tappable == 'does not return a single tensor'
+    assert student['backbone'].why_not_tappable == 'gives a tuple of 4: tap one element with index=i'
+    assert student['backbone'].output == ('tuple of 4: [0] (1, 64, 16, 32), [1] (1, 128, 8, 16), [2] (1, 256, 8, 16), '
+                                          '[3] (1, 512, 8, 16)')
     assert student['backbone.layer1.0.relu'].why_not_tappable == 'runs 2 times per forward pass'
     assert student['decode_head.loss_decode'].why_not_tappable == 'does not run in a forward pass'
     teacher = {shape.path: shape for shape in walks['teacher']}
@@ -102,7 +105,9 @@ def test_every_problem_of_a_bad_config_is_reported_with_its_fix(pspnets):
     assert checks['loss_inputs'].fixes[0].startswith('channels 128 → 512')
     assert 'unknown distillation loss type' in checks['loss_unknown'].problems[0]
     assert 'ChannelWiseDivergence' in checks['loss_unknown'].problems[0]
-    assert 'does not return a single tensor' in checks['loss_tuple'].problems[0]
+    assert ('student tap backbone: the module gives a tuple of 4: [0] (1, 64, 16, 32), [1] (1, 128, 8, 16), '
+            '[2] (1, 256, 8, 16), [3] (1, 512, 8, 16), not a single tensor; pick one element with '
+            'dict(module=..., index=i)') in checks['loss_tuple'].problems[0]
     assert "must start with 'loss_'" in checks['cwd'].problems[0]
 
 
@@ -152,13 +157,17 @@ model = dict(teacher=dict(cfg_path='{STUDENT_CFG}', checkpoint=None),
 
 
 def test_the_tool_lists_a_plain_mmseg_config(capsys):
-    status = load_tool('list_taps').main([str(STUDENT_CFG), '--input-size', '32', '64',
-                                          '--filter', 'layer4.1.bn2'])
-    output = capsys.readouterr().out
+    status = load_tool('list_taps').main([str(STUDENT_CFG), '--input-size', '32', '64', '--filter', 'layer4.0'])
+    captured = capsys.readouterr()
+    lines = {line.split()[0]: line for line in captured.out.splitlines() if line.startswith('  backbone.')}
     assert status == 0
-    assert 'model: EncoderDecoder' in output
-    assert 'backbone.layer4.1.bn2  BatchNorm2d  (1, 512, 4, 8)' in output
-    assert 'Checking' not in output
+    assert 'model: EncoderDecoder' in captured.out
+    # ResNet-18-d8 at 1/8 of 32x64: layer3 gives 256 channels, layer4 512; columns: path, type, output, input
+    assert re.split(r'\s{2,}', lines['backbone.layer4.0.conv1'].strip()) == [
+        'backbone.layer4.0.conv1', 'Conv2d', '(1, 512, 4, 8)', '(1, 256, 4, 8)']
+    assert '(1, 512, 4, 8)  [not tappable: runs 2 times per forward pass]' in lines['backbone.layer4.0.relu']
+    assert 'Checking' not in captured.out
+    assert 'running the model once on a 32x64 input to describe its modules ...' in captured.err  # what it does
 
 
 def test_a_student_config_that_does_not_exist_is_named(tmp_path, capsys):
@@ -169,3 +178,13 @@ model = dict(student=dict(cfg_path='configs/demo/no_such_student.py'))
 """)
     assert load_tool('list_taps').main([str(config)]) == 1
     assert "student.cfg_path 'configs/demo/no_such_student.py' was not found" in capsys.readouterr().err
+
+
+def test_channel_advice_only_for_losses_that_compare_channels(pspnets):
+    """Attention maps and pixel relations work for any two widths: no connector advice for them."""
+    checks = checks_by_name(pspnets, dict(
+        loss_at=dict(type='AttentionTransfer', student='backbone.layer4', teacher='backbone.layer4'),
+        loss_relation=dict(type='MiniBatchPixelRelation', student='backbone.layer4', teacher='backbone.layer4')))
+    for name in ('loss_at', 'loss_relation'):
+        assert checks[name].ok and checks[name].shapes['student'][1] == 512 and checks[name].shapes['teacher'][1] == 2048
+        assert checks[name].notes == [] and checks[name].fixes == []

@@ -189,3 +189,30 @@ def test_student_and_teacher_from_mmseg_references():
             teacher=dict(cfg_path=reference, cfg_options=options, checkpoint=None),
             distill_losses=dict(loss_kd=dict(type='KLDivergence', student=LOGITS, teacher=LOGITS))))
     assert model.student.backbone.depth == 18 and model.teacher.backbone.depth == 18
+
+
+@pytest.mark.parametrize('losses, message', [
+    ({}, r'distill_losses is empty: nothing to distil .*student would train alone while the teacher still runs'),
+    ([dict(type='KLDivergence', student=LOGITS, teacher=LOGITS)],
+     r"distill_losses must be a dict \{name: dict\(type=\.\.\., student=TAP, teacher=TAP, \.\.\.\)\}, got a list"),
+])
+def test_empty_or_listed_distill_losses_stop_the_build(r18_checkpoint, losses, message):
+    """Training runs the check list_taps.py runs: an empty distill_losses does not train the student alone."""
+    cfg = distiller_cfg(r18_checkpoint)
+    cfg['distill_losses'] = losses
+    with pytest.raises(ValueError, match=message):
+        MODELS.build(cfg)
+
+
+def test_every_problem_of_every_entry_is_reported_at_once(r18_checkpoint):
+    losses = dict(loss_typo=dict(type='ChannelWiseDivergence', student='decode_head.conv_sge', teacher=LOGITS),
+                  loss_unknown=dict(type='KLDivergance', student=LOGITS, teacher=LOGITS),
+                  loss_record=dict(type='KLDivergence', student=dict(module=LOGITS, record='outptu'), teacher=LOGITS))
+    with pytest.raises(UnknownTapError) as error:
+        MODELS.build(distiller_cfg(r18_checkpoint, losses=losses))
+    message = str(error.value)
+    assert message.startswith('3 problem(s) in the distillation config:')
+    assert "distill_losses.loss_typo: student has no module 'decode_head.conv_sge'; closest: 'decode_head.conv_seg'" \
+        in message
+    assert "distill_losses.loss_unknown: unknown distillation loss type 'KLDivergance'" in message
+    assert "distill_losses.loss_record: student tap: tap 'decode_head.conv_seg': record must be one of" in message

@@ -22,6 +22,7 @@ from mmseg_kd.registry import MODELS
 VAL_IMAGE = 'leftImg8bit/val/frankfurt/frankfurt_000000_000001_leftImg8bit.png'
 VAL_LABEL = 'gtFine/val/frankfurt/frankfurt_000000_000001_gtFine_labelTrainIds.png'
 PICTURE = (1200, 200)  # 4 panels of 300 px; a 64x128 image gives rows of 300·64/128 + 50 px
+LEGEND = 100  # the class legend's row below the predictions: 50 px title band + 50 px
 
 
 def load_tool(name):
@@ -72,7 +73,8 @@ def test_a_dataset_image_gets_its_ground_truth_both_predictions_and_the_tapped_m
     image = f"{setting['root']}/{VAL_IMAGE}"
     info = find_in_datasets(setting['cfg'], [image])[image]
     assert info['seg_map_path'].endswith(VAL_LABEL)
-    outputs = run_teacher_and_student(distiller, inference_pipeline(setting['cfg'], with_labels=True), info)
+    outputs = run_teacher_and_student(distiller, inference_pipeline(setting['cfg'], with_labels=True), info,
+                                      dataset_meta(setting['cfg'])['classes'])
     assert np.array_equal(outputs.gt, np.asarray(Image.open(f"{setting['root']}/{VAL_LABEL}")))
     assert outputs.image.shape == (64, 128, 3)
     assert np.array_equal(outputs.image, np.asarray(Image.open(image)))
@@ -88,6 +90,12 @@ def test_a_dataset_image_gets_its_ground_truth_both_predictions_and_the_tapped_m
             dict(img_path=image))['inputs']]), False)['inputs']
         expected = distiller.student.decode_head(distiller.student.extract_feat(inputs))[0]
     assert torch.allclose(maps.student, expected, atol=1e-5)
+    # what loss_cwd compares (tau 4): the spatial softmax of the class the teacher predicts most, by hand
+    k = int(np.bincount(maps.teacher.argmax(0).flatten().numpy(), minlength=19).argmax())
+    for network, logits in (('student', maps.student), ('teacher', maps.teacher)):
+        exponentials = np.exp(logits[k].double().numpy() / 4.0 - logits[k].double().numpy().max() / 4.0)
+        assert np.allclose(getattr(maps.compared, network), exponentials / exponentials.sum(), atol=1e-6)
+    assert maps.compared.what.startswith(f"{dataset_meta(setting['cfg'])['classes'][k]}: softmax over the positions")
 
 
 def test_the_figure_gets_a_square_row_for_similarity_matrices(distiller, setting, tmp_path):
@@ -100,7 +108,7 @@ def test_the_figure_gets_a_square_row_for_similarity_matrices(distiller, setting
     meta = dataset_meta(setting['cfg'])
     size = draw_teacher_student_figure(outputs, meta['classes'], meta['palette'], str(tmp_path / 'x.png'),
                                        taps=True, similarity=matrices)
-    assert size == (PICTURE[0], 2 * PICTURE[1] + 350)
+    assert size == (PICTURE[0], 2 * PICTURE[1] + LEGEND + 350)
     assert_real_png(tmp_path / 'x.png', size)
 
 
@@ -114,14 +122,17 @@ def test_the_tool_draws_one_picture_per_image(setting, tmp_path, capsys):
     outside = tmp_path / 'elsewhere.png'
     shutil.copy(f"{setting['root']}/{VAL_IMAGE}", outside)
     load_tool('visualize').main([setting['config'], setting['checkpoint'], f"{setting['root']}/{VAL_IMAGE}",
-                                 str(outside), '--out-dir', str(tmp_path / 'pictures'), '--taps'])
-    output = capsys.readouterr().out
+                                 str(outside), '--out-dir', str(tmp_path / 'pictures'), '--taps',
+                                 '--tap-class', 'car'])
+    captured = capsys.readouterr()
+    output = captured.out
     assert (f"frankfurt_000000_000001_leftImg8bit.png  (ground truth from {setting['root']}/{VAL_LABEL})"
             in output)
     assert 'elsewhere.png  (no ground truth)' in output
     assert '2/2' in output  # the progress bar over the images
+    assert "building the distiller, loading the teacher's weights" in captured.err  # what the slow steps do
     for name in ('frankfurt_000000_000001_leftImg8bit.png', 'elsewhere.png'):
-        assert_real_png(tmp_path / 'pictures' / name, (PICTURE[0], 2 * PICTURE[1]))
+        assert_real_png(tmp_path / 'pictures' / name, (PICTURE[0], 2 * PICTURE[1] + LEGEND))
 
 
 def test_ground_truth_can_be_given_for_any_image(setting, tmp_path, capsys):
@@ -130,7 +141,7 @@ def test_ground_truth_can_be_given_for_any_image(setting, tmp_path, capsys):
     load_tool('visualize').main([setting['config'], setting['checkpoint'], str(outside), '--gt',
                                  f"{setting['root']}/{VAL_LABEL}", '--out-dir', str(tmp_path)])
     assert f"elsewhere.png  (ground truth from {setting['root']}/{VAL_LABEL})" in capsys.readouterr().out
-    assert_real_png(tmp_path / 'elsewhere.png', PICTURE)
+    assert_real_png(tmp_path / 'elsewhere.png', (PICTURE[0], PICTURE[1] + LEGEND))
 
 
 def test_bad_arguments_are_refused_with_the_reason(setting, tmp_path, capsys):
@@ -142,6 +153,9 @@ def test_bad_arguments_are_refused_with_the_reason(setting, tmp_path, capsys):
     with pytest.raises(ValueError, match='teacher.checkpoint is None.*model.teacher.checkpoint=PATH'):
         tool.main([setting['config'], setting['checkpoint'], image, '--out-dir', str(tmp_path),
                    '--cfg-options', 'model.teacher.checkpoint=None'])
+    with pytest.raises(ValueError, match="--tap-class 'bus stop' is not a class of the config's dataset; its "
+                                         'classes: road, sidewalk'):
+        tool.main([setting['config'], setting['checkpoint'], image, '--tap-class', 'bus stop'])
     with pytest.raises(ValueError, match='not a SegDistiller'):
         tool.main([str(STUDENT_CFG), setting['checkpoint'], image, '--out-dir', str(tmp_path)])
 
@@ -149,4 +163,4 @@ def test_bad_arguments_are_refused_with_the_reason(setting, tmp_path, capsys):
 def test_similarity_adds_the_teacher_and_student_matrices(setting, tmp_path):
     load_tool('visualize').main([setting['config'], setting['checkpoint'], f"{setting['root']}/{VAL_IMAGE}",
                                  '--similarity', '--out-dir', str(tmp_path)])
-    assert_real_png(tmp_path / 'frankfurt_000000_000001_leftImg8bit.png', (PICTURE[0], PICTURE[1] + 350))
+    assert_real_png(tmp_path / 'frankfurt_000000_000001_leftImg8bit.png', (PICTURE[0], PICTURE[1] + LEGEND + 350))

@@ -20,6 +20,7 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import mmseg_kd  # noqa: F401
+from mmseg_kd.engine.data_checks import add_data_checks
 from mmseg_kd.engine.evaluation_model import evaluation_model_config
 from mmseg_kd.engine.runner_setup import (add_checkpoint_pairing_hook, apply_common_options, check_dataset_paths,
                                           finish_process_group, start_cpu_process_group)
@@ -79,6 +80,7 @@ def main():
         visualization['show'] = False
         cfg.visualizer['save_dir'] = args.show_dir
     check_dataset_paths(cfg, ('test_dataloader',))
+    add_data_checks(cfg, ('test_dataloader',))
     start_cpu_process_group(cfg)
     runner = Runner.from_cfg(cfg)
     runner.test()

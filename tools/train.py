@@ -16,6 +16,7 @@ from mmengine.device import is_cuda_available, is_mlu_available, is_musa_availab
 from mmengine.runner import Runner
 
 import mmseg_kd  # noqa: F401  (registers the distiller, losses and safe checkpoint types)
+from mmseg_kd.engine.data_checks import add_data_checks
 from mmseg_kd.engine.runner_setup import (add_checkpoint_pairing_hook, add_training_hooks, apply_common_options,
                                           check_dataset_paths, check_unused_parameters_allowed, finish_process_group,
                                           start_cpu_process_group)
@@ -67,6 +68,7 @@ def build_config(args) -> Config:
     add_checkpoint_pairing_hook(cfg, args.partial_load)
     check_unused_parameters_allowed(cfg)
     check_dataset_paths(cfg, ('train_dataloader', 'val_dataloader'))
+    add_data_checks(cfg, ('train_dataloader', 'val_dataloader'))
     start_cpu_process_group(cfg)
     return cfg
 

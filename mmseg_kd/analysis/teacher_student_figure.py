@@ -1,19 +1,23 @@
-"""One picture per image: input, ground truth, teacher and student predictions, and optionally the tapped
-maps of every distillation loss and the inter-class similarity matrices of teacher and student.
+"""One picture per image: input, ground truth, teacher and student predictions with a class legend, and
+optionally what every distillation loss compares and the inter-class similarity matrices of teacher and student.
 
 Layout (4 columns, each :data:`PANEL_PX` pixels wide; every row has a :data:`TITLE_PX` title band)::
 
     input          | ground truth        | teacher prediction | student prediction      image rows are
+    class legend: the classes in the ground truth and the predictions, most pixels first  LEGEND_PX high
     loss_a student | loss_a teacher      | loss_b student     | loss_b teacher          PANEL_PX·H/W high
-    teacher K×K       | student K×K       | |teacher − student|  (with colour bars)      PANEL_PX high
+    teacher K×K       | student K×K       | |teacher − student|  (class names, colour bars) PANEL_PX high
 
 Label maps are coloured with the dataset's palette by mmseg's ``SegLocalVisualizer``; ignored pixels
-(labels outside the classes, e.g. 255) stay black. A tapped (C, h, w) tensor is drawn as its mean over
-channels. The picture size follows from the image's aspect ratio and the rows (:func:`figure_size_px`).
-Drawn with matplotlib's object API (no pyplot state); PNGs are rendered by its Agg backend.
+(labels outside the classes, e.g. 255) stay black. A loss's two panels show what the loss compares
+(:func:`~mmseg_kd.analysis.compared_maps.compared_maps`: class probabilities, spatial distributions, attention
+maps, relations, the connector's output), on one colour scale (its bar beside the teacher's panel). The picture
+size follows from the image's aspect ratio and the rows (:func:`figure_size_px`). Drawn with matplotlib's
+object API (no pyplot state); PNGs are rendered by its Agg backend.
 """
 import math
-from typing import Optional, Sequence, Tuple
+import textwrap
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -27,6 +31,9 @@ from mmseg_kd.analysis.teacher_student_inference import TapMaps, TeacherStudentO
 COLUMNS = 4
 PANEL_PX = 300
 TITLE_PX = 50
+LEGEND_PX = 50  # the legend's row (below its own title band): LEGEND_ROWS lines of classes
+LEGEND_ROWS, LEGEND_COLUMNS = 3, 7
+MAX_CLASS_TICKS = 40  # similarity matrices of more classes name every n-th class only
 DPI = 100
 MIN_ASPECT, MAX_ASPECT = 0.25, 2.0  # height / width of image panels, clamped for extreme images
 
@@ -40,11 +47,11 @@ def image_row_px(image_hw: Sequence[int]) -> int:
 def figure_size_px(image_hw: Sequence[int], num_tap_losses: int, similarity: bool) -> Tuple[int, int]:
     """(width, height) in pixels of the picture for an image of ``image_hw`` = (H, W).
 
-    One row of predictions, ⌈num_tap_losses / 2⌉ rows of tapped maps (two losses per row), and a square
-    row for the similarity matrices.
+    One row of predictions, the class legend, ⌈num_tap_losses / 2⌉ rows of tapped maps (two losses per row), and
+    a square row for the similarity matrices.
     """
     rows = 1 + math.ceil(num_tap_losses / 2)
-    height = rows * image_row_px(image_hw) + (PANEL_PX + TITLE_PX if similarity else 0)
+    height = rows * image_row_px(image_hw) + TITLE_PX + LEGEND_PX + (PANEL_PX + TITLE_PX if similarity else 0)
     return COLUMNS * PANEL_PX, height
 
 
@@ -64,9 +71,29 @@ def pixel_accuracy(pred: np.ndarray, gt: np.ndarray, num_classes: int) -> float:
     return 100.0 * float((pred[labelled] == gt[labelled]).mean()) if labelled.any() else float('nan')
 
 
-def channel_mean(tensor: torch.Tensor) -> Optional[np.ndarray]:
-    """(h, w) mean over channels of a (C, h, w) map; None for tensors of other ranks."""
-    return tensor.float().mean(0).cpu().numpy() if tensor.dim() == 3 else None
+def legend_classes(label_maps: Sequence[np.ndarray], num_classes: int) -> List[Tuple[int, int]]:
+    """``[(class, pixels), ...]`` of the classes present in ``label_maps`` (ground truth, predictions), most pixels
+    first (ties: lower class first); labels outside the classes (ignored pixels) are left out."""
+    counts = sum(np.bincount(labels[labels < num_classes].ravel(), minlength=num_classes) for labels in label_maps)
+    return [(int(k), int(counts[k])) for k in sorted(np.flatnonzero(counts), key=lambda k: (-counts[k], k))]
+
+
+def _draw_legend(axis, present: List[Tuple[int, int]], classes: Sequence[str],
+                 palette: Sequence[Sequence[int]]) -> None:
+    """Colour squares and names of the ``present`` classes, row by row; ``+N more`` when they do not fit."""
+    axis.set_axis_off()
+    slots = LEGEND_ROWS * LEGEND_COLUMNS
+    shown = present if len(present) <= slots else present[:slots - 1]
+    for slot, (k, _) in enumerate(shown):
+        row, column = divmod(slot, LEGEND_COLUMNS)
+        x, y = column / LEGEND_COLUMNS, 1 - (row + 0.5) / LEGEND_ROWS
+        axis.scatter([x + 0.01], [y], s=40, marker='s', color=np.asarray(palette[k]) / 255, edgecolors='black',
+                     linewidths=0.3, transform=axis.transAxes, clip_on=False)
+        axis.text(x + 0.025, y, classes[k], va='center', fontsize=7, transform=axis.transAxes)
+    if len(shown) < len(present):
+        row, column = divmod(slots - 1, LEGEND_COLUMNS)
+        axis.text(column / LEGEND_COLUMNS, 1 - (row + 0.5) / LEGEND_ROWS, f'+{len(present) - len(shown)} more',
+                  va='center', fontsize=7, transform=axis.transAxes)
 
 
 def _empty_panel(axis, text: str) -> None:
@@ -74,44 +101,54 @@ def _empty_panel(axis, text: str) -> None:
     axis.set_axis_off()
 
 
-def _draw_tap_map(axis, maps: TapMaps, role: str) -> None:
-    tensor = maps.student if role == 'student' else maps.teacher
-    tap = maps.taps[0] if role == 'student' else maps.taps[1]
-    heat = channel_mean(tensor)
-    shape = '×'.join(str(size) for size in tensor.shape)
-    if heat is None:
-        _empty_panel(axis, f'{maps.loss_name} {role}\n{tap}: {shape}, not a (C, h, w) map')
-        return
-    axis.imshow(heat, cmap='viridis', interpolation='nearest')
-    axis.set_title(f'{maps.loss_name} {role}: {tap}\n{shape}, mean over channels', fontsize=8)
-    axis.set_axis_off()
+def _draw_compared_pair(fig, student_axis, teacher_axis, maps: TapMaps) -> None:
+    """The student's and the teacher's picture of what the loss compares, on one colour scale."""
+    compared = maps.compared
+    low = float(min(compared.student.min(), compared.teacher.min()))
+    high = float(max(compared.student.max(), compared.teacher.max()))
+    what = '\n'.join(textwrap.wrap(compared.what.replace('τ = ', 'τ\u00a0=\u00a0'), 60))
+    for axis, role, tap, tensor, picture in (
+            (student_axis, 'student', maps.taps[0], maps.student, compared.student),
+            (teacher_axis, 'teacher', maps.taps[1], maps.teacher, compared.teacher)):
+        shape = '×'.join(str(size) for size in tensor.shape)
+        shown = axis.imshow(picture, cmap='viridis', vmin=low, vmax=high if high > low else low + 1,
+                            interpolation='nearest')
+        if compared.marker is not None:
+            axis.plot([compared.marker[1]], [compared.marker[0]], marker='+', color='red', markersize=10)
+        axis.set_title(f'{maps.loss_name} {role}: {tap} ({shape})\n{what}', fontsize=7)
+        axis.set_axis_off()
+    colour_bar = fig.colorbar(shown, cax=teacher_axis.inset_axes([1.02, 0.0, 0.04, 1.0]))  # panels keep one size
+    colour_bar.ax.tick_params(labelsize=7)
 
 
-def _draw_similarity(fig, axis, matrix: np.ndarray, title: str, vmin: float, vmax: float, cmap: str) -> None:
+def _draw_similarity(fig, axis, matrix: np.ndarray, title: str, vmin: float, vmax: float, cmap: str,
+                     classes: Sequence[str]) -> None:
     shown = axis.imshow(matrix, cmap=cmap, vmin=vmin, vmax=vmax, interpolation='nearest')
     axis.set_title(title, fontsize=9)
-    axis.set_xticks([])
-    axis.set_yticks([])
+    step = math.ceil(len(classes) / MAX_CLASS_TICKS)
+    ticks = list(range(0, len(classes), step))
+    axis.set_xticks(ticks, [classes[k] for k in ticks], rotation=90, fontsize=5)
+    axis.set_yticks(ticks, [classes[k] for k in ticks], fontsize=5)
+    axis.tick_params(length=0, pad=1)
     colour_bar = fig.colorbar(shown, ax=axis, fraction=0.046, pad=0.04)
     colour_bar.ax.tick_params(labelsize=7)
 
 
-def draw_teacher_student_figure(outputs: TeacherStudentOutputs, classes: Sequence[str],
-                                palette: Sequence[Sequence[int]], out_file: str, taps: bool = False,
-                                similarity: Optional[Tuple[torch.Tensor, torch.Tensor]] = None
-                                ) -> Tuple[int, int]:
-    """Draw the picture of one image into the PNG ``out_file``; returns its (width, height) in pixels.
+def teacher_student_figure(outputs: TeacherStudentOutputs, classes: Sequence[str],
+                           palette: Sequence[Sequence[int]], taps: bool = False,
+                           similarity: Optional[Tuple[torch.Tensor, torch.Tensor]] = None) -> Figure:
+    """The picture of one image (see the module docstring), of :func:`figure_size_px` pixels at :data:`DPI`.
 
     Args:
         outputs: what :func:`run_teacher_and_student` returned for the image.
         classes, palette: the dataset's class names and RGB colours.
-        out_file: the PNG to write.
-        taps: add the rows of tapped maps (one pair of panels per distillation loss).
+        taps: add the rows of what each distillation loss compares (two panels per loss).
         similarity: (teacher, student) inter-class similarity matrices (K, K), or None.
     """
     tap_maps = outputs.tap_maps if taps else []
     width, height = figure_size_px(outputs.image.shape[:2], len(tap_maps), similarity is not None)
-    panel_heights = [image_row_px(outputs.image.shape[:2]) - TITLE_PX] * (1 + math.ceil(len(tap_maps) / 2))
+    image_px = image_row_px(outputs.image.shape[:2]) - TITLE_PX
+    panel_heights = [image_px, LEGEND_PX] + [image_px] * math.ceil(len(tap_maps) / 2)
     if similarity is not None:
         panel_heights.append(PANEL_PX)
     fig = Figure(figsize=(width / DPI, height / DPI), dpi=DPI)
@@ -138,21 +175,32 @@ def draw_teacher_student_figure(outputs: TeacherStudentOutputs, classes: Sequenc
         axis.imshow(picture)
         axis.set_title(title, fontsize=9)
         axis.set_axis_off()
+    label_maps = [labels for labels in (outputs.gt, outputs.teacher_pred, outputs.student_pred) if labels is not None]
+    legend = fig.add_subplot(grid[1, :])
+    legend.set_title('classes in the ground truth and the predictions (most pixels first)', fontsize=8, loc='left')
+    _draw_legend(legend, legend_classes(label_maps, num_classes), classes, palette)
     for index, maps in enumerate(tap_maps):
-        row, column = 1 + index // 2, 2 * (index % 2)
-        _draw_tap_map(fig.add_subplot(grid[row, column]), maps, 'student')
-        _draw_tap_map(fig.add_subplot(grid[row, column + 1]), maps, 'teacher')
+        row, column = 2 + index // 2, 2 * (index % 2)
+        _draw_compared_pair(fig, fig.add_subplot(grid[row, column]), fig.add_subplot(grid[row, column + 1]), maps)
     if similarity is not None:
         teacher, student = (matrix.float().cpu().numpy() for matrix in similarity)
         low, high = min(teacher.min(), student.min()), max(teacher.max(), student.max())
         difference = np.abs(teacher - student)
-        # Three square panels across the row, spaced so that each one's colour bar fits beside it.
-        row = grid[len(panel_heights) - 1, :].subgridspec(1, 4, wspace=0.45, width_ratios=(1, 1, 1, 0.12))
-        _draw_similarity(fig, fig.add_subplot(row[0]), teacher, 'teacher inter-class similarity', low, high,
-                         'magma')
-        _draw_similarity(fig, fig.add_subplot(row[1]), student, 'student inter-class similarity', low, high,
-                         'magma')
-        _draw_similarity(fig, fig.add_subplot(row[2]), difference, '|teacher − student|', 0.0,
-                         float(difference.max()) or 1.0, 'viridis')
-    fig.savefig(out_file, dpi=DPI)
-    return width, height
+        # Three square panels across the row, spaced so that each one's class names and colour bar fit.
+        row = grid[len(panel_heights) - 1, :].subgridspec(1, 5, wspace=0.6, width_ratios=(0.15, 1, 1, 1, 0.1))
+        _draw_similarity(fig, fig.add_subplot(row[1]), teacher, 'teacher inter-class similarity', low, high,
+                         'magma', classes)
+        _draw_similarity(fig, fig.add_subplot(row[2]), student, 'student inter-class similarity', low, high,
+                         'magma', classes)
+        _draw_similarity(fig, fig.add_subplot(row[3]), difference, '|teacher − student|', 0.0,
+                         float(difference.max()) or 1.0, 'viridis', classes)
+    return fig
+
+
+def draw_teacher_student_figure(outputs: TeacherStudentOutputs, classes: Sequence[str],
+                                palette: Sequence[Sequence[int]], out_file: str, taps: bool = False,
+                                similarity: Optional[Tuple[torch.Tensor, torch.Tensor]] = None
+                                ) -> Tuple[int, int]:
+    """Draw :func:`teacher_student_figure` into the PNG ``out_file``; returns its (width, height) in pixels."""
+    teacher_student_figure(outputs, classes, palette, taps, similarity).savefig(out_file, dpi=DPI)
+    return figure_size_px(outputs.image.shape[:2], len(outputs.tap_maps) if taps else 0, similarity is not None)

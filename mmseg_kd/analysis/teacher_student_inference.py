@@ -6,6 +6,7 @@ student checkpoint), and images go through the config's own test pipeline and da
 truth comes from the config's datasets when an image belongs to one, or from a given label file.
 """
 import copy
+import logging
 import os.path as osp
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -15,14 +16,15 @@ import numpy as np
 import torch
 from mmcv.transforms import Compose
 from mmengine.config import Config
+from mmengine.logging import MMLogger
 from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS
 
+from mmseg_kd.analysis.compared_maps import ComparedMaps, compared_maps
 from mmseg_kd.analysis.distiller_networks import is_distiller_config
+from mmseg_kd.checkpoint.safe_loading import extract_state_dict, load_checkpoint_file, load_state_dict_strictly
 from mmseg_kd.distillers.forward_for_taps import forward_for_taps
 from mmseg_kd.distillers.seg_distiller import SegDistiller
-from mmseg_kd.checkpoint.safe_loading import (extract_state_dict, load_checkpoint_file,
-                                             load_state_dict_strictly)
 from mmseg_kd.registry import MODELS
 
 STUDENT_PREFIX = 'student.'
@@ -37,16 +39,27 @@ def student_weights(checkpoint: dict, what: str) -> Dict[str, torch.Tensor]:
     return student or extract_state_dict(checkpoint, what=what)
 
 
-def load_distiller(cfg: Config, checkpoint: str) -> SegDistiller:
-    """The config's distiller in eval mode: teacher from ``teacher.checkpoint``, student from ``checkpoint``."""
+def load_distiller(cfg: Config, checkpoint: Optional[str]) -> SegDistiller:
+    """The config's distiller in eval mode: teacher from ``teacher.checkpoint``, student from ``checkpoint`` (a
+    distillation checkpoint or an exported student; ``None``: the student as training starts, built and
+    initialised by its ``init_weights``)."""
     if not is_distiller_config(cfg.model):
         raise ValueError(f"the config's model is a {cfg.model.get('type')!r}, not a SegDistiller: "
                          'give the distillation config the checkpoint was trained with')
     if cfg.model.teacher.get('checkpoint') is None:
-        raise ValueError('teacher.checkpoint is None: the pictures would show a randomly initialised '
+        raise ValueError('teacher.checkpoint is None: the results would come from a randomly initialised '
                          'teacher. Set it in the config or add --cfg-options model.teacher.checkpoint=PATH')
     init_default_scope(cfg.get('default_scope') or 'mmseg')
     distiller = MODELS.build(cfg.model)
+    if checkpoint is None:
+        logger = MMLogger.get_current_instance()
+        level = logger.level
+        logger.setLevel(logging.WARNING)  # init_weights logs one INFO record per parameter
+        try:
+            distiller.student.init_weights()
+        finally:
+            logger.setLevel(level)
+        return distiller.eval()
     what = f'checkpoint {checkpoint!r}'
     weights = student_weights(load_checkpoint_file(checkpoint, what=what), what)
     load_state_dict_strictly(distiller.student, weights, what=f'student weights of {what}',
@@ -126,11 +139,13 @@ class TapMaps:
         loss_name: the ``distill_losses`` entry.
         taps: ``(student tap text, teacher tap text)``.
         student / teacher: the recorded tensors of the image, e.g. (C, h, w).
+        compared: the pictures of what the loss compares (:func:`compared_maps`).
     """
     loss_name: str
     taps: Tuple[str, str]
     student: torch.Tensor
     teacher: torch.Tensor
+    compared: ComparedMaps
 
 
 @dataclass
@@ -154,8 +169,18 @@ class TeacherStudentOutputs:
 
 
 @torch.no_grad()
-def run_teacher_and_student(distiller: SegDistiller, pipeline: Compose, info: dict) -> TeacherStudentOutputs:
-    """Predict one image with teacher and student and record the distillation losses' taps."""
+def run_teacher_and_student(distiller: SegDistiller, pipeline: Compose, info: dict, classes: Sequence[str] = (),
+                            class_index: Optional[int] = None) -> TeacherStudentOutputs:
+    """Predict one image with teacher and student, record the distillation losses' taps and picture what each
+    loss compares.
+
+    Args:
+        distiller: the distiller in eval mode (:func:`load_distiller`).
+        pipeline: the config's test pipeline (:func:`inference_pipeline`).
+        info: the image's data info (``img_path``, and ``seg_map_path`` for its ground truth).
+        classes: the dataset's class names, for the class pictures' titles.
+        class_index: the class the pictures of class distributions show; None: the teacher's most predicted.
+    """
     data = pipeline(copy.deepcopy(info))
     batch = distiller.data_preprocessor(dict(inputs=[data['inputs']], data_samples=[data['data_samples']]),
                                         False)
@@ -168,9 +193,16 @@ def run_teacher_and_student(distiller: SegDistiller, pipeline: Compose, info: di
             forward_for_taps(getattr(distiller, network), inputs, [tap.module for tap in recorder.taps])
         recorded[network] = {tap: recorder.get(tap)[0].float().clone() for tap in recorder.taps}
         recorder.clear()
-    tap_maps = [TapMaps(name, (str(term.taps['student']), str(term.taps['teacher'])),
-                        recorded['student'][term.taps['student']], recorded['teacher'][term.taps['teacher']])
-                for name, term in distiller.terms.items()]
+    tap_maps = []
+    for name, term in distiller.terms.items():
+        tapped_student = recorded['student'][term.taps['student']]
+        tapped_teacher = recorded['teacher'][term.taps['teacher']]
+        compared = term.loss.refine_student(tapped_student[None])
+        if term.connector is not None:
+            compared = term.connector(compared, tapped_teacher.shape[-2:])
+        tap_maps.append(TapMaps(name, (str(term.taps['student']), str(term.taps['teacher'])), tapped_student,
+                                tapped_teacher, compared_maps(term.loss, compared[0], tapped_teacher, classes,
+                                                              class_index)))
     gt = data['data_samples'].gt_sem_seg.data[0].numpy() if 'gt_sem_seg' in data['data_samples'] else None
     return TeacherStudentOutputs(
         image=mmcv.imread(info['img_path'], channel_order='rgb'), gt=gt,

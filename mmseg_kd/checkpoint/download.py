@@ -37,7 +37,13 @@ from mmengine.logging import print_log
 
 from mmseg_kd.checkpoint.download_progress import DownloadProgress
 from mmseg_kd.checkpoint.safe_loading import looks_like_torch_file
-from mmseg_kd.checkpoint.sha256 import ChecksumMismatchError, file_sha256, mismatch_message, sha256_matches
+from mmseg_kd.checkpoint.sha256 import (
+    ChecksumMismatchError,
+    file_sha256,
+    mismatch_message,
+    sha256_matches,
+)
+from mmseg_kd.utils.user_input_error import UserFileError
 
 URL_PREFIXES = ('http://', 'https://')
 CHUNK_BYTES = 1 << 20
@@ -45,11 +51,11 @@ CHUNK_BYTES = 1 << 20
 RETRIED_HTTP_STATUSES = (408, 429, 500, 502, 503, 504)
 
 
-class CheckpointDownloadError(RuntimeError):
+class CheckpointDownloadError(UserFileError):
     """A checkpoint URL could not be downloaded (offline, unknown file, repeated transfer failures)."""
 
 
-class NotACheckpointError(RuntimeError):
+class NotACheckpointError(UserFileError):
     """A URL answered with something that is not a torch checkpoint (an error or log-in page)."""
 
 

@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from mmseg_kd.checkpoint.sha256 import check_file_sha256
+from mmseg_kd.utils.user_input_error import UserFileError, UserInputTypeError
 
 # Prefixes that wrappers put in front of every key (DDP, distillers, NAS/KD frameworks).
 WRAPPER_PREFIXES = ('module.', 'student.', 'architecture.')
@@ -74,7 +75,7 @@ def load_checkpoint_file(path: str, *, what: str = 'checkpoint', allow_unsafe: b
         RuntimeError: the file is not a readable checkpoint, or needs code to unpickle.
     """
     if not isinstance(allow_unsafe, bool):
-        raise TypeError(f'allow_unsafe must be True or False, got {allow_unsafe!r} ({type(allow_unsafe).__name__})')
+        raise UserInputTypeError(f'allow_unsafe must be True or False, got {allow_unsafe!r} ({type(allow_unsafe).__name__})')
     if os.path.isdir(path):
         inside = sorted(name for name in os.listdir(path) if name.endswith(('.pth', '.pt', '.ckpt')))[:5]
         hint = f" such as {', '.join(repr(os.path.join(path, name)) for name in inside)}" if inside else ''
@@ -90,16 +91,16 @@ def load_checkpoint_file(path: str, *, what: str = 'checkpoint', allow_unsafe: b
     unreadable = (f'{what} {path!r} could not be read as a torch checkpoint. Is the file complete (not a partial '
                   'download or an error page saved under that name) and a .pth file written by torch.save?')
     if not looks_like_torch_file(path):
-        raise RuntimeError(unreadable)
+        raise UserFileError(unreadable)
     try:
         return torch.load(path, map_location='cpu', weights_only=not allow_unsafe)
     except pickle.UnpicklingError as error:
         refusal = _code_refusal_message(what, path, str(error))
         if refusal is None:
-            raise RuntimeError(f'{unreadable} ({str(error).splitlines()[0]})') from error
-        raise RuntimeError(refusal) from error
+            raise UserFileError(f'{unreadable} ({str(error).splitlines()[0]})') from error
+        raise UserFileError(refusal) from error
     except (RuntimeError, EOFError, OSError) as error:
-        raise RuntimeError(f'{unreadable} ({error})') from error
+        raise UserFileError(f'{unreadable} ({error})') from error
 
 
 def _code_refusal_message(what: str, path: str, torch_message: str) -> Optional[str]:
@@ -144,7 +145,7 @@ def extract_state_dict(checkpoint: Mapping, *, what: str = 'checkpoint') -> Dict
             break
     if not isinstance(state_dict, Mapping) or not all(
             isinstance(v, torch.Tensor) for v in state_dict.values()):
-        raise RuntimeError(f'{what} holds no state dict (expected a dict of tensors, or one under '
+        raise UserFileError(f'{what} holds no state dict (expected a dict of tensors, or one under '
                            f"'state_dict' or 'model'); top-level keys: {list(checkpoint)[:10]}")
     state_dict = OrderedDict(state_dict)
     for prefix in WRAPPER_PREFIXES:
@@ -153,7 +154,7 @@ def extract_state_dict(checkpoint: Mapping, *, what: str = 'checkpoint') -> Dict
     return state_dict
 
 
-class CheckpointMismatchError(RuntimeError):
+class CheckpointMismatchError(UserFileError):
     """A checkpoint's keys or shapes do not match the model built from the config."""
 
 

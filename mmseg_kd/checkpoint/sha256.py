@@ -9,11 +9,13 @@ import hashlib
 import re
 from typing import Optional
 
+from mmseg_kd.utils.user_input_error import UserFileError
+
 SHA256_PATTERN = re.compile(r'[0-9a-f]{8,64}')
 CHUNK_BYTES = 1 << 20
 
 
-class ChecksumMismatchError(RuntimeError):
+class ChecksumMismatchError(UserFileError):
     """A checkpoint file's SHA-256 does not start with the expected hash."""
 
 

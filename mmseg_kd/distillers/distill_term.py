@@ -27,11 +27,12 @@ from torch import nn
 from mmseg_kd.distillers.taps import Tap, parse_tap
 from mmseg_kd.losses.distill_loss import DistillLoss, LogitDistillLoss
 from mmseg_kd.registry import MODELS
+from mmseg_kd.utils.user_input_error import UserInputError
 
 ROLES = ('student', 'teacher')
 
 
-class DistillConfigError(ValueError):
+class DistillConfigError(UserInputError):
     """A ``distill_losses`` entry (or the distiller config around it) cannot be trained as written."""
 
 
@@ -207,7 +208,8 @@ class DistillTerm:
             if student is None:
                 return
         student_shape, teacher_shape = tuple(student.shape), tuple(teacher.shape)
-        channels = channel_advice(student_shape, teacher_shape, self.connector is not None)
+        channels = (channel_advice(student_shape, teacher_shape, self.connector is not None)
+                    if self.loss.needs_equal_channels else '')
         size = size_advice(student_shape, teacher_shape, self.loss)
         if size:
             report.notes.append(size)

@@ -12,11 +12,13 @@ What is checked, in order:
 2. every tap against its network: the module path exists (else the closest paths), a ``pre_activation`` tap names
    a residual block;
 3. one eval-mode forward pass of each network on a random input of ``input_size`` (only the parts the taps need):
-   each tap records exactly one tensor; taps whose tensor is later modified in place are told to record copies;
+   each tap records exactly one tensor (an ``index`` that picks no tensor is named with what the module gives);
+   taps whose tensor is later modified in place are told to record copies; transformer tokens recorded without
+   their (H, W) get the advice of what to tap instead;
 4. every entry on the recorded tensors (``DistillTerm.prepare``): the loss's preparation, the connector (built
    here, with the measured channel counts) and the pair of shapes the loss will compare, with the fix;
 5. the distillation as a whole: at least one entry, the teacher can take the student's preprocessed batch, a
-   connector warm-up has connectors to train.
+   connector warm-up has connectors to train, the dry run's input size is a pair of positive integers.
 """
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -31,6 +33,8 @@ from mmseg_kd.distillers.taps import TapRecorder, tap_problem
 
 # Preprocessing settings that must agree, since the teacher sees the student's preprocessed batch.
 SHARED_PREPROCESSING_KEYS = ('mean', 'std', 'bgr_to_rgb', 'rgb_to_bgr')
+# (H, W) of the dry run when the given input size is refused (so that the other checks still run).
+FALLBACK_INPUT_SIZE = (64, 64)
 
 
 @dataclass
@@ -87,6 +91,23 @@ def preprocessing_problem(ours: Optional[dict], teacher_preprocessor: Optional[d
                     "the teacher receives the student's preprocessed batch. Give SegDistiller a data_preprocessor "
                     'matching the teacher, or use configs that agree.')
     return ''
+
+
+def input_size_problem(input_size) -> str:
+    """Why ``input_size`` cannot be the dry run's (H, W) ('' when it can: a pair of integers >= 1)."""
+    if (isinstance(input_size, (list, tuple)) and len(input_size) == 2
+            and all(isinstance(size, int) and not isinstance(size, bool) and size >= 1 for size in input_size)):
+        return ''
+    return (f'tap_check_input_size must be a pair (H, W) of integers >= 1, got {input_size!r} (the other checks '
+            f'ran on a {FALLBACK_INPUT_SIZE[0]}x{FALLBACK_INPUT_SIZE[1]} input)')
+
+
+def token_advice(role: str, tap, shape: Tuple[int, ...]) -> str:
+    """What to tap instead of a module that gives transformer tokens (B, N, C) without their (H, W)."""
+    return (f"{role} tap '{tap}' gives tokens {shape} (batch, length, channels) without their (H, W), so they stay "
+            "a sequence: tap a module that carries the (H, W), e.g. a MiT stage 'backbone.layers.i', a Swin stage "
+            "'backbone.stages.i' or a transformer block, or the backbone's maps dict(module='backbone', index=i) "
+            '(list_taps.py shows which modules give maps)')
 
 
 def build_terms(distill_losses) -> Tuple[Dict[str, DistillTerm], List[str]]:
@@ -175,8 +196,16 @@ def check_distillation(networks: Dict[str, nn.Module], distill_losses, input_siz
         data_preprocessor, teacher_preprocessor: the distiller's and the teacher's preprocessing configs.
         connector_warmup: the distiller's ``connector_warmup`` config (``dict(iters=..., freeze_after=...)``).
     """
+    size_problem = input_size_problem(input_size)
+    if size_problem:
+        input_size = FALLBACK_INPUT_SIZE
     report = DistillationReport(tuple(input_size))
+    if size_problem:
+        report.problems.append(size_problem)
     try:
+        if connector_warmup is not None and not isinstance(connector_warmup, dict):
+            raise ValueError(f'connector_warmup must be None or dict(iters=N, freeze_after=False), got '
+                             f'{connector_warmup!r}')
         warmup = ConnectorWarmup(**(connector_warmup or {}))
     except (TypeError, ValueError) as error:
         report.problems.append(str(error))
@@ -199,6 +228,10 @@ def check_distillation(networks: Dict[str, nn.Module], distill_losses, input_siz
         else:  # still show the shapes that were recorded
             term.report.shapes = {role: tuple(value.shape) for role, value in tensors.items()
                                   if isinstance(value, torch.Tensor)}
+        for role, value in tensors.items():
+            if isinstance(value, torch.Tensor) and value.dim() == 3:
+                advice = token_advice(role, term.taps[role], tuple(value.shape))
+                (term.report.fixes if term.report.problems else term.report.notes).append(advice)
     if all(term.report.ok for term in terms.values()):  # else a connector may be missing because of another problem
         problem = warmup.problem([term.connector for term in terms.values() if term.connector is not None])
         if problem:

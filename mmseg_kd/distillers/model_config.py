@@ -5,6 +5,7 @@ from mmengine.config import Config, ConfigDict
 from mmengine.hub import get_config
 
 from mmseg_kd.checkpoint.sha256 import expected_sha256
+from mmseg_kd.utils.user_input_error import UserInputError, UserInputTypeError
 
 # Keys of a student/teacher entry that are not part of the model config itself.
 ENTRY_KEYS = ('cfg_path', 'cfg_options', 'checkpoint', 'checkpoint_sha256', 'checkpoint_cache_dir',
@@ -28,11 +29,11 @@ def check_entry_settings(entry: dict, role: str) -> None:
     """
     for key in BOOLEAN_ENTRY_KEYS:
         if key in entry and not isinstance(entry[key], bool):
-            raise TypeError(f'{role}.{key} must be True or False, got {entry[key]!r} ({type(entry[key]).__name__}); '
+            raise UserInputTypeError(f'{role}.{key} must be True or False, got {entry[key]!r} ({type(entry[key]).__name__}); '
                             f'write it without quotes, e.g. {role}=dict(..., {key}=False)')
     for key in ('checkpoint', 'checkpoint_cache_dir'):
         if entry.get(key) is not None and not isinstance(entry[key], str):
-            raise TypeError(f'{role}.{key} must be a string or None, got {entry[key]!r} ({type(entry[key]).__name__})')
+            raise UserInputTypeError(f'{role}.{key} must be a string or None, got {entry[key]!r} ({type(entry[key]).__name__})')
     expected_sha256(entry.get('checkpoint_sha256'), f'{role}.checkpoint_sha256')
     if 'cfg_path' in entry or 'model' in entry:
         unknown = sorted(set(entry) - set(ENTRY_KEYS) - {'model'})
@@ -40,7 +41,7 @@ def check_entry_settings(entry: dict, role: str) -> None:
             key = unknown[0]
             close = difflib.get_close_matches(key, ENTRY_KEYS, n=1)
             hint = f'did you mean {close[0]!r}? ' if close else ''
-            raise ValueError(f'{role} has an unknown key {key!r}; {hint}the keys of an entry that names its model by '
+            raise UserInputError(f'{role} has an unknown key {key!r}; {hint}the keys of an entry that names its model by '
                              f"cfg_path or model are {', '.join(('model',) + ENTRY_KEYS)}")
 
 
@@ -57,7 +58,7 @@ def resolve_model_config(entry: dict, role: str) -> ConfigDict:
     first, e.g. ``cfg_options={'model.backbone.norm_cfg.type': 'BN'}``.
     """
     if not isinstance(entry, dict):
-        raise TypeError(f"{role} must be a dict such as dict(cfg_path='mmseg::...'), got {entry!r}")
+        raise UserInputTypeError(f"{role} must be a dict such as dict(cfg_path='mmseg::...'), got {entry!r}")
     check_entry_settings(entry, role)
     if 'cfg_path' in entry:
         path = entry['cfg_path']
@@ -73,10 +74,10 @@ def resolve_model_config(entry: dict, role: str) -> ConfigDict:
     elif 'type' in entry:
         config = Config(dict(model={k: v for k, v in entry.items() if k not in ENTRY_KEYS}))
     else:
-        raise ValueError(f"{role} needs cfg_path='...', model=dict(...) or an inline model dict with 'type'; "
+        raise UserInputError(f"{role} needs cfg_path='...', model=dict(...) or an inline model dict with 'type'; "
                          f'got keys {sorted(entry)}')
     if entry.get('cfg_options'):
         config.merge_from_dict(entry['cfg_options'])
     if 'model' not in config:
-        raise ValueError(f"{role} config {entry.get('cfg_path')!r} defines no 'model'")
+        raise UserInputError(f"{role} config {entry.get('cfg_path')!r} defines no 'model'")
     return config.model

@@ -64,14 +64,16 @@ class SegDistiller(BaseSegmentor):
             ``loss_``; each is logged as ``distill.<name>`` (a loss returning a dict of terms, e.g. CIRKD's memory
             contrast, as ``distill.<name>_<term>``; a monitored term, logged but not optimised, such as the
             adversarial discriminator's own loss, as ``distill.<name without 'loss_'>_<term>``). A TAP is a module
-            path of ``named_modules()`` or ``dict(module=path, record='output'|'input'|'pre_activation')``.
+            path of ``named_modules()`` or ``dict(module=path, record='output'|'input'|'pre_activation', index=i)``
+            (:mod:`~mmseg_kd.distillers.taps`: ``index`` picks an element of a tuple/list; tokens become maps).
             An entry may carry ``connector=dict(type='ConvBNConnector', ...)``: a trainable adapter applied to the
             student tensor (``in_channels``/``out_channels`` are filled in).
         connector_warmup: ``dict(iters=N, freeze_after=False)``: the first N training iterations train only the
             connectors (the Overhaul lineage's epoch 0); ``freeze_after=True`` keeps them fixed afterwards (AttnFD).
             Needs a connector with parameters; under DDP set ``find_unused_parameters = True``.
         data_preprocessor: defaults to the student's; the teacher receives the same preprocessed batch.
-        tap_check_input_size: (H, W) of the dry forward pass that checks taps and shapes at build time.
+        tap_check_input_size: (H, W), integers >= 1, of the dry forward pass that checks taps and shapes at build
+            time.
         init_cfg: mmengine init config of the distiller (rarely needed).
     """
 
@@ -98,7 +100,8 @@ class SegDistiller(BaseSegmentor):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
 
         self.student = MODELS.build(student_cfg)
-        self.student_loss_weight_schedule = build_weight_schedule(student.get('loss_weight_schedule'))
+        self.student_loss_weight_schedule = build_weight_schedule(student.get('loss_weight_schedule'),
+                                                                  'student.loss_weight_schedule')
         teacher_model = MODELS.build(teacher_cfg)
         load_teacher_checkpoint(teacher_model, teacher)
         teacher_model.eval()

@@ -1,12 +1,14 @@
 """Config handling shared by ``tools/train.py`` and ``tools/test.py``."""
+import inspect
 import os
 import os.path as osp
 from datetime import timedelta
-from typing import Iterator, Sequence
+from typing import Iterator, Optional, Sequence
 
 import torch
 import torch.distributed as dist
 from mmengine.config import Config
+from mmseg.registry import DATASETS
 
 from mmseg_kd.utils.user_input_error import UserInputError
 
@@ -112,23 +114,42 @@ class DatasetPathError(FileNotFoundError):
     """A dataset folder or list file named by the config does not exist or is empty."""
 
 
-def _leaf_datasets(dataset: dict) -> Iterator[dict]:
+def leaf_datasets(dataset: dict) -> Iterator[dict]:
     """The datasets inside ConcatDataset/RepeatDataset-style wrappers."""
     if 'datasets' in dataset:
         for inner in dataset['datasets']:
-            yield from _leaf_datasets(inner)
+            yield from leaf_datasets(inner)
     elif 'dataset' in dataset:
-        yield from _leaf_datasets(dataset['dataset'])
+        yield from leaf_datasets(dataset['dataset'])
     else:
         yield dataset
 
 
+def default_image_suffix(dataset_type) -> Optional[str]:
+    """The ``img_suffix`` a dataset class uses by default (``None`` if it has no such argument)."""
+    dataset_class = DATASETS.get(dataset_type) if isinstance(dataset_type, str) else dataset_type
+    if not isinstance(dataset_class, type):
+        return None
+    parameter = inspect.signature(dataset_class.__init__).parameters.get('img_suffix')
+    return None if parameter is None or parameter.default is inspect.Parameter.empty else parameter.default
+
+
+def holds_file_ending_in(folder: str, suffix: str) -> bool:
+    """Whether ``folder`` or one of its subfolders (symbolic links followed, as mmengine lists them) holds a file
+    whose name ends in ``suffix``; stops at the first one."""
+    for _, _, files in os.walk(folder, followlinks=True):
+        if any(name.endswith(suffix) for name in files):
+            return True
+    return False
+
+
 def check_dataset_paths(cfg: Config, loaders: Sequence[str]) -> None:
-    """Fail before building anything when a dataloader's image folder or list file is missing or empty."""
+    """Fail before building anything when a dataloader's image folder or list file is missing, or its image folder
+    holds no image (with the dataset's ``img_suffix``, in any subfolder)."""
     for loader in loaders:
         if not cfg.get(loader):
             continue
-        for dataset in _leaf_datasets(cfg[loader]['dataset']):
+        for dataset in leaf_datasets(cfg[loader]['dataset']):
             root = dataset.get('data_root') or ''
             if '://' in root:  # remote storage (backend_args): not checkable here
                 continue
@@ -140,6 +161,12 @@ def check_dataset_paths(cfg: Config, loaders: Sequence[str]) -> None:
                                        f'(data_root {root!r}). {hint}')
             if not any(os.scandir(image_dir)):
                 raise DatasetPathError(f'{loader}: image folder {image_dir!r} is empty. {hint}')
+            suffix = dataset.get('img_suffix', default_image_suffix(dataset.get('type')))
+            if suffix and not holds_file_ending_in(image_dir, suffix):
+                raise DatasetPathError(
+                    f"{loader}: image folder {image_dir!r} holds no image ending in {suffix!r}, in none of its "
+                    f"subfolders either (the dataset lists '*{suffix}' files recursively). Put the images there, or "
+                    f'set {loader}.dataset.img_suffix if they are named otherwise. {hint}')
             ann_file = dataset.get('ann_file')
             if ann_file and not osp.isfile(osp.join(root, ann_file)):
                 raise DatasetPathError(f'{loader}: list file {osp.join(root, ann_file)!r} does not exist. {hint}')

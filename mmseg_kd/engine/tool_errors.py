@@ -35,17 +35,13 @@ from typing import Callable, NoReturn, Optional
 
 from mmengine.logging import MMLogger
 
-from mmseg_kd.checkpoint.safe_loading import CheckpointMismatchError
-from mmseg_kd.distillers.distill_term import DistillConfigError
-from mmseg_kd.distillers.taps import UnknownTapError
 from mmseg_kd.engine.non_finite_loss_hook import NonFiniteLossError
 from mmseg_kd.utils.user_input_error import UserInputError
 
 DEBUG_VARIABLE = 'MMSEG_KD_DEBUG'
 OTHER_RANKS_WAIT_S = 10
 # Errors whose messages name the problem and the fix: mmseg-kd's (a missing file or dataset folder included).
-USER_ERRORS = (UserInputError, CheckpointMismatchError, DistillConfigError, UnknownTapError, NonFiniteLossError,
-               FileNotFoundError)
+USER_ERRORS = (UserInputError, NonFiniteLossError, FileNotFoundError, IsADirectoryError)
 REGISTRY_MISS = re.compile(r'(\S+) is not in the (\S+) registry')
 BATCH_NORM_SINGLE_VALUE = re.compile(r'Expected more than 1 value per channel when training, got input size (.*)')
 

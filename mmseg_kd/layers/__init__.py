@@ -1,7 +1,7 @@
 """Building blocks that losses and the distiller use: connectors, channel-spatial attention (CBAM), the SKD
 logit discriminator and per-class embedding queues.
 
-Layering: depends on ``mmseg_kd.registry`` and mmcv only; ``losses`` and ``distillers`` build on it.
+Layering: depends on ``mmseg_kd.registry``, ``mmseg_kd.utils`` and mmcv only; ``losses`` and ``distillers`` build on it.
 """
 from mmseg_kd.layers.channel_spatial_attention import ChannelSpatialAttention, ParameterFreeChannelSpatialAttention
 from mmseg_kd.layers.class_embedding_queue import ClassEmbeddingQueue

@@ -17,17 +17,21 @@ a = σ(avgpool(f) + maxpool(f)),  s = σ(max_c f' + mean_c f').
 import torch
 from torch import nn
 
+from mmseg_kd.utils.argument_checks import integer_at_least
+
 
 class ChannelSpatialAttention(nn.Module):
     """CBAM: a channel gate, then a spatial gate; (B, C, H, W) → (B, C, H, W).
 
     Args:
-        channels: C.
-        reduction_ratio: r, the MLP's hidden width is max(C // r, 1).
+        channels: C >= 1.
+        reduction_ratio: r >= 1, the MLP's hidden width is max(C // r, 1).
     """
 
     def __init__(self, channels: int, reduction_ratio: int = 16):
         super().__init__()
+        integer_at_least(type(self).__name__, 'channels', channels, 1)
+        integer_at_least(type(self).__name__, 'reduction_ratio', reduction_ratio, 1)
         hidden = max(channels // reduction_ratio, 1)
         self.channel_mlp = nn.Sequential(nn.Linear(channels, hidden), nn.ReLU(inplace=True),
                                          nn.Linear(hidden, channels))

@@ -10,7 +10,7 @@ Pushing n_k new entries of class k writes them, in the order given, to slots
 pointer_k ← (pointer_k + n_k) mod M: a true FIFO that always overwrites the OLDEST entries. When n_k > M
 only the newest M are kept. (CIRKD's code, inherited from ContrastiveSeg, overwrites the LAST n_k slots
 and resets the pointer to 0 when pointer + n_k reaches M, so the last slots are refreshed more often and
-entries of very different ages coexist; see SPEC.md §5.2-4, ContrastiveSeg issues #31/#47. The ring buffer
+entries of very different ages coexist; see docs/methods/cirkd.md, ContrastiveSeg issues #31/#47. The ring buffer
 is a deliberate fix: with M = 20,000 and ≤ 256 new entries per class per step the two differ only in which
 stale entries survive.)
 
@@ -20,23 +20,26 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from mmseg_kd.utils.argument_checks import integer_at_least
+
 
 class ClassEmbeddingQueue(nn.Module):
     """K ring buffers of M unit-length C-dimensional embeddings, one per class.
 
     Args:
-        num_classes: K.
-        size: M, slots per class.
-        channels: C.
-        seed: seed of the random unit vectors the slots start with (identical on every process).
+        num_classes: K >= 1.
+        size: M >= 1, slots per class.
+        channels: C >= 1.
+        seed: seed (an integer >= 0) of the random unit vectors the slots start with (identical on every process).
     """
 
     def __init__(self, num_classes: int, size: int, channels: int, seed: int = 0):
         super().__init__()
-        if num_classes < 1 or size < 1 or channels < 1:
-            raise ValueError(f'ClassEmbeddingQueue needs positive num_classes, size and channels, got '
-                             f'{num_classes}, {size}, {channels}')
-        self.num_classes, self.size, self.channels = num_classes, size, channels
+        owner = type(self).__name__
+        self.num_classes = integer_at_least(owner, 'num_classes', num_classes, 1)
+        self.size = integer_at_least(owner, 'size', size, 1)
+        self.channels = integer_at_least(owner, 'channels', channels, 1)
+        seed = integer_at_least(owner, 'seed', seed, 0)
         generator = torch.Generator().manual_seed(seed)
         embeddings = torch.empty(num_classes, size, channels)
         for k in range(num_classes):  # one class at a time: no second full-size temporary

@@ -29,13 +29,15 @@ from mmcv.cnn import build_norm_layer
 from torch import nn
 
 from mmseg_kd.registry import MODELS
+from mmseg_kd.utils.argument_checks import boolean, integer_at_least, norm_config
+from mmseg_kd.utils.user_input_error import UserInputError
 
 
 def centre_crop(student: torch.Tensor, size: Sequence[int], owner: str) -> torch.Tensor:
     """The centre ``size`` (H, W) of ``student`` (..., H + 2a, W + 2b)."""
     margins = [extent - target for extent, target in zip(student.shape[-2:], size)]
     if any(margin < 0 or margin % 2 for margin in margins):
-        raise ValueError(f'{owner}: crop_to_teacher cuts an equal border off each side of the student map, but the '
+        raise UserInputError(f'{owner}: crop_to_teacher cuts an equal border off each side of the student map, but the '
                          f'student map {tuple(student.shape[-2:])} is not the teacher map {tuple(size)} plus such a '
                          'border; resize instead (resize_to_teacher=True) or tap maps of matching sizes')
     top, left = margins[0] // 2, margins[1] // 2
@@ -46,8 +48,8 @@ class Connector(nn.Module):
     """Base class: optional resize of the student map to the teacher's H×W, then :meth:`project`.
 
     Args:
-        in_channels: C_s, filled in by the distiller.
-        out_channels: C_t, filled in by the distiller.
+        in_channels: C_s >= 1, filled in by the distiller.
+        out_channels: C_t >= 1, filled in by the distiller.
         resize_to_teacher: resize the student map to the teacher's H×W (bilinear) before projecting.
         align_corners: ``align_corners`` of the bilinear resize (mmseg resizes with ``False``).
         crop_to_teacher: cut the centre H×W of the teacher out of the student map before projecting; the
@@ -57,13 +59,14 @@ class Connector(nn.Module):
     def __init__(self, in_channels: int, out_channels: int, resize_to_teacher: bool = False,
                  align_corners: bool = False, crop_to_teacher: bool = False):
         super().__init__()
-        self.in_channels = int(in_channels)
-        self.out_channels = int(out_channels)
-        self.resize_to_teacher = resize_to_teacher
-        self.align_corners = align_corners
-        if resize_to_teacher and crop_to_teacher:
-            raise ValueError(f'{type(self).__name__}: give resize_to_teacher=True or crop_to_teacher=True, not both')
-        self.crop_to_teacher = crop_to_teacher
+        owner = type(self).__name__
+        self.in_channels = integer_at_least(owner, 'in_channels', in_channels, 1)
+        self.out_channels = integer_at_least(owner, 'out_channels', out_channels, 1)
+        self.resize_to_teacher = boolean(owner, 'resize_to_teacher', resize_to_teacher)
+        self.align_corners = boolean(owner, 'align_corners', align_corners)
+        self.crop_to_teacher = boolean(owner, 'crop_to_teacher', crop_to_teacher)
+        if self.resize_to_teacher and self.crop_to_teacher:
+            raise UserInputError(f'{owner}: give resize_to_teacher=True or crop_to_teacher=True, not both')
 
     def project(self, student: torch.Tensor) -> torch.Tensor:
         return student
@@ -112,7 +115,7 @@ class ConvBNConnector(Connector):
                  **kwargs):
         super().__init__(in_channels, out_channels, **kwargs)
         self.conv = nn.Conv2d(in_channels, out_channels, kernel_size=1, bias=False)
-        self.bn = build_norm_layer(norm_cfg, out_channels)[1]
+        self.bn = build_norm_layer(norm_config(type(self).__name__, 'norm_cfg', norm_cfg), out_channels)[1]
         nn.init.normal_(self.conv.weight, mean=0.0, std=math.sqrt(2.0 / out_channels))
         nn.init.ones_(self.bn.weight)
         nn.init.zeros_(self.bn.bias)

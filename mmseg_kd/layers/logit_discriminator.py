@@ -1,5 +1,5 @@
 """The discriminator of SKD's holistic adversarial distillation (Liu et al., "Structured Knowledge Distillation
-for Semantic Segmentation", CVPR 2019), as CIRKD trains it (winycg/CIRKD, ``utils/sagan.py``; SPEC.md §5.4).
+for Semantic Segmentation", CVPR 2019), as CIRKD trains it (winycg/CIRKD, ``utils/sagan.py``; docs/methods.md).
 
 A SAGAN-style critic (Zhang et al., "Self-Attention Generative Adversarial Networks", ICML 2019) that scores
 class maps z (B, K, h, w): higher means "looks like the teacher's".
@@ -30,8 +30,12 @@ from mmcv.cnn import build_norm_layer
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
+from mmseg_kd.utils.argument_checks import integer_at_least, norm_config
+
 #: Side of the smallest map the discriminator accepts (four halvings, then a 4×4 unpadded convolution).
 MIN_MAP_SIZE = 64
+#: The narrowest first convolution: the first attention block, on 4× as many channels, needs C // 8 >= 1.
+MIN_BASE_CHANNELS = 2
 
 
 class SelfAttention2d(nn.Module):
@@ -39,13 +43,14 @@ class SelfAttention2d(nn.Module):
     scale γ (0 at the start, so the block begins as the identity).
 
     Args:
-        channels: C, the input (and output) channels; query and key have C // 8.
+        channels: C >= 8, the input (and output) channels; query and key have C // 8.
 
     Shapes: (B, C, H, W) → (B, C, H, W).
     """
 
     def __init__(self, channels: int):
         super().__init__()
+        integer_at_least(type(self).__name__, 'channels', channels, 8)
         self.query = nn.Conv2d(channels, channels // 8, kernel_size=1)
         self.key = nn.Conv2d(channels, channels // 8, kernel_size=1)
         self.value = nn.Conv2d(channels, channels, kernel_size=1)
@@ -69,8 +74,8 @@ class LogitDiscriminator(nn.Module):
     """SAGAN-style critic of class maps: a score map, higher for teacher-like maps.
 
     Args:
-        in_channels: K, the number of classes of the logits it scores.
-        base_channels: width of the first convolution (64); the next ones double it (128, 256, 512).
+        in_channels: K >= 1, the number of classes of the logits it scores.
+        base_channels: width of the first convolution (64, at least 2); the next ones double it (128, 256, 512).
         norm_cfg: the input normalisation layer over K channels (mmcv config; CIRKD: SyncBN when
             distributed, BN otherwise; mmengine turns SyncBN into BN in single-process runs).
 
@@ -79,6 +84,10 @@ class LogitDiscriminator(nn.Module):
 
     def __init__(self, in_channels: int, base_channels: int = 64, norm_cfg: Optional[dict] = None):
         super().__init__()
+        owner = type(self).__name__
+        integer_at_least(owner, 'in_channels', in_channels, 1)
+        integer_at_least(owner, 'base_channels', base_channels, MIN_BASE_CHANNELS)
+        norm_config(owner, 'norm_cfg', norm_cfg, allow_none=True)
         widths = [base_channels * 2 ** i for i in range(4)]
         self.input_norm = build_norm_layer(dict(norm_cfg or dict(type='BN')), in_channels)[1]
         self.block1 = downsampling_block(in_channels, widths[0])

@@ -2,7 +2,7 @@
 for Semantic Segmentation", arXiv 2403.05451; AmirMansurian/AttnFD).
 
 Both feature maps are refined by channel + spatial attention (CBAM, see
-``mmseg_kd/distillers/channel_spatial_attention.py``); the student's refinement is trainable and comes
+``mmseg_kd/layers/channel_spatial_attention.py``); the student's refinement is trainable and comes
 BEFORE its connector (1×1 conv + BN, ``connector=dict(type='ConvBNConnector')``):
 
     R_s = connector(CBAM_s(f_s))                  (B, C_t, H, W)
@@ -48,6 +48,7 @@ from mmseg_kd.checkpoint.safe_loading import (extract_state_dict, load_checkpoin
                                              load_state_dict_strictly)
 from mmseg_kd.losses.distill_loss import FeatureDistillLoss
 from mmseg_kd.registry import MODELS
+from mmseg_kd.utils.argument_checks import boolean, integer_at_least, one_of, text
 
 TEACHER_REFINEMENTS = ('parameter_free', 'frozen_random', 'pretrained')
 
@@ -66,11 +67,11 @@ class AttentionGuidedFeatureDistillation(FeatureDistillLoss):
 
     Args:
         teacher_refinement: ``'parameter_free'``, ``'frozen_random'`` or ``'pretrained'``.
-        teacher_refinement_seed: seed of the ``'frozen_random'`` teacher CBAM.
+        teacher_refinement_seed: seed (an integer >= 0) of the ``'frozen_random'`` teacher CBAM.
         teacher_refinement_checkpoint: file with the ``'pretrained'`` teacher CBAM's weights.
         teacher_refinement_prefix: key prefix of those weights in the file (removed before loading).
         train_student_channel_mlp: train the student CBAM's channel MLP (``False``: the released code).
-        reduction_ratio: CBAM's channel-MLP reduction r.
+        reduction_ratio: CBAM's channel-MLP reduction r (an integer >= 1).
         batch_average: divide by B, as the released code does (see the module docstring).
         loss_weight, weight_schedule: see :class:`DistillLoss`.
 
@@ -83,20 +84,19 @@ class AttentionGuidedFeatureDistillation(FeatureDistillLoss):
                  train_student_channel_mlp: bool = True, reduction_ratio: int = 16,
                  batch_average: bool = False, **kwargs):
         super().__init__(**kwargs)
-        if teacher_refinement not in TEACHER_REFINEMENTS:
-            raise ValueError(f'AttentionGuidedFeatureDistillation: teacher_refinement must be one of '
-                             f'{TEACHER_REFINEMENTS}, got {teacher_refinement!r}')
+        owner = type(self).__name__
+        self.teacher_refinement = one_of(owner, 'teacher_refinement', teacher_refinement, TEACHER_REFINEMENTS)
+        self.teacher_refinement_seed = integer_at_least(owner, 'teacher_refinement_seed', teacher_refinement_seed, 0)
+        self.teacher_refinement_checkpoint = text(owner, 'teacher_refinement_checkpoint',
+                                                  teacher_refinement_checkpoint, allow_none=True, allow_empty=False)
         if (teacher_refinement == 'pretrained') != (teacher_refinement_checkpoint is not None):
             raise ValueError("AttentionGuidedFeatureDistillation: teacher_refinement='pretrained' needs "
                              'teacher_refinement_checkpoint=<file with the teacher CBAM weights>, and the '
                              'checkpoint is only used in that mode')
-        self.teacher_refinement = teacher_refinement
-        self.teacher_refinement_seed = teacher_refinement_seed
-        self.teacher_refinement_checkpoint = teacher_refinement_checkpoint
-        self.teacher_refinement_prefix = teacher_refinement_prefix
-        self.train_student_channel_mlp = train_student_channel_mlp
-        self.reduction_ratio = reduction_ratio
-        self.batch_average = batch_average
+        self.teacher_refinement_prefix = text(owner, 'teacher_refinement_prefix', teacher_refinement_prefix)
+        self.train_student_channel_mlp = boolean(owner, 'train_student_channel_mlp', train_student_channel_mlp)
+        self.reduction_ratio = integer_at_least(owner, 'reduction_ratio', reduction_ratio, 1)
+        self.batch_average = boolean(owner, 'batch_average', batch_average)
         self.student_attention: Optional[nn.Module] = None
         self.teacher_attention: Optional[nn.Module] = None
 

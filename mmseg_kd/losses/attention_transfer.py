@@ -22,6 +22,7 @@ import torch.nn.functional as F
 
 from mmseg_kd.losses.distill_loss import FeatureDistillLoss
 from mmseg_kd.registry import MODELS
+from mmseg_kd.utils.argument_checks import one_of
 
 NORMALIZE_CHOICES = ('image', 'column')
 
@@ -49,10 +50,7 @@ class AttentionTransfer(FeatureDistillLoss):
 
     def __init__(self, normalize: str = 'image', **kwargs):
         super().__init__(**kwargs)
-        if normalize not in NORMALIZE_CHOICES:
-            raise ValueError(f'AttentionTransfer: normalize must be one of {NORMALIZE_CHOICES}, '
-                             f'got {normalize!r}')
-        self.normalize = normalize
+        self.normalize = one_of(type(self).__name__, 'normalize', normalize, NORMALIZE_CHOICES)
 
     def unweighted(self, student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
         return (attention_map(student, self.normalize)

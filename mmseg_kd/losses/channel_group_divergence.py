@@ -25,6 +25,7 @@ import torch.nn.functional as F
 
 from mmseg_kd.losses.distill_loss import LogitDistillLoss
 from mmseg_kd.registry import MODELS
+from mmseg_kd.utils.argument_checks import integer_at_least, positive_number
 
 # Padding value for an incomplete last group: exp(PAD - max) is exactly 0 in float32, so padded
 # entries take no probability mass and add exactly 0 to the KL divergence.
@@ -62,9 +63,9 @@ class ChannelGroupDivergence(LogitDistillLoss):
     """KL divergence between teacher and student distributions over channel groups × space.
 
     Args:
-        tau: temperature τ.
-        group_size: g, channels per group (1 = CWD).
-        shuffle_seed: if set, channels are permuted by one fixed permutation drawn with this seed
+        tau: temperature τ > 0.
+        group_size: g, channels per group (an integer >= 1; 1 = CWD).
+        shuffle_seed: if set (an integer >= 0), channels are permuted by one fixed permutation drawn with this seed
             (stored in the buffer ``channel_permutation``) before grouping; ``None`` keeps the order.
         loss_weight, weight_schedule: see :class:`DistillLoss`.
 
@@ -74,11 +75,10 @@ class ChannelGroupDivergence(LogitDistillLoss):
     def __init__(self, tau: float = 1.0, group_size: int = 1, shuffle_seed: Optional[int] = None,
                  **kwargs):
         super().__init__(**kwargs)
-        if group_size < 1:
-            raise ValueError(f'group_size must be >= 1, got {group_size}')
-        self.tau = float(tau)
-        self.group_size = int(group_size)
-        self.shuffle_seed = shuffle_seed
+        owner = type(self).__name__
+        self.tau = positive_number(owner, 'tau', tau)
+        self.group_size = integer_at_least(owner, 'group_size', group_size, 1)
+        self.shuffle_seed = integer_at_least(owner, 'shuffle_seed', shuffle_seed, 0, allow_none=True)
         self.register_buffer('channel_permutation', None)  # drawn in check_shapes once C is known
 
     def check_shapes(self, student_shape, teacher_shape):

@@ -15,6 +15,7 @@ import torch
 from mmseg_kd.losses.channel_group_divergence import grouped_spatial_kl
 from mmseg_kd.losses.distill_loss import LogitDistillLoss
 from mmseg_kd.registry import MODELS
+from mmseg_kd.utils.argument_checks import positive_number
 
 
 @MODELS.register_module()
@@ -22,7 +23,7 @@ class ChannelWiseDivergence(LogitDistillLoss):
     """KL divergence between per-channel spatial distributions of teacher and student.
 
     Args:
-        tau: temperature τ.
+        tau: temperature τ > 0.
         loss_weight, weight_schedule: see :class:`DistillLoss`.
 
     Shapes: student (B, C, H_s, W_s), teacher (B, C, H, W) → scalar.
@@ -30,7 +31,7 @@ class ChannelWiseDivergence(LogitDistillLoss):
 
     def __init__(self, tau: float = 1.0, **kwargs):
         super().__init__(**kwargs)
-        self.tau = float(tau)
+        self.tau = positive_number(type(self).__name__, 'tau', tau)
 
     def unweighted(self, student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
         return grouped_spatial_kl(self.resize_to(student, teacher), teacher, self.tau, group_size=1)

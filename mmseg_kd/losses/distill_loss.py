@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from mmseg_kd.schedules.loss_weight_schedules import build_weight_schedule, current_train_iteration
+from mmseg_kd.utils.argument_checks import non_negative_number
 
 
 def full_precision(tensor: torch.Tensor):
@@ -34,9 +35,12 @@ class DistillLoss(nn.Module):
     """A weighted distillation loss between a student tensor and a teacher tensor.
 
     Args:
-        loss_weight: the weight λ of the loss in the total loss.
+        loss_weight: the weight λ >= 0 of the loss in the total loss.
         weight_schedule: optional schedule config (see ``mmseg_kd.schedules.loss_weight_schedules``);
             the weight at iteration n is ``loss_weight * schedule(n)``.
+
+    Every subclass checks its own arguments when it is built (types and ranges, see
+    :mod:`mmseg_kd.utils.argument_checks`), so that a bad value stops the distiller's build naming the entry.
     """
 
     #: Whether ``forward`` takes ``gt_labels`` (B, H_img, W_img) from the batch's data samples.
@@ -47,9 +51,13 @@ class DistillLoss(nn.Module):
     #: without 'loss', so that mmengine leaves them out of the total loss.
     monitored_terms: Tuple[str, ...] = ()
 
+    #: Whether the loss compares the student's and the teacher's channels one to one, so that their counts must
+    #: agree (a connector maps them). Losses of attention maps or similarity matrices work for any two widths.
+    needs_equal_channels = True
+
     def __init__(self, loss_weight: float = 1.0, weight_schedule: Optional[dict] = None):
         super().__init__()
-        self.loss_weight = float(loss_weight)
+        self.loss_weight = non_negative_number(type(self).__name__, 'loss_weight', loss_weight)
         self.weight_schedule = build_weight_schedule(weight_schedule)
 
     def current_weight(self) -> float:
@@ -121,9 +129,6 @@ class FeatureDistillLoss(DistillLoss):
     formula works for any pair of channel counts (attention maps, similarity matrices) set
     ``needs_equal_channels = False``.
     """
-
-    #: Whether the student and teacher maps must have the same number of channels.
-    needs_equal_channels = True
 
     def check_shapes(self, student_shape, teacher_shape):
         name = type(self).__name__

@@ -1,6 +1,6 @@
 """Holistic adversarial distillation: the holistic term of SKD (Liu et al., "Structured Knowledge Distillation
 for Semantic Segmentation", CVPR 2019), as CIRKD's SKD, IFVD and CWD baselines train it (winycg/CIRKD,
-``train_kd.py``, ``losses/adv.py``, ``utils/sagan.py``; SPEC.md §5.4).
+``train_kd.py``, ``losses/adv.py``, ``utils/sagan.py``; docs/methods.md).
 
 A discriminator D (``logit_discriminator.py``) learns to tell the teacher's class maps z_t (B, K, h, w) from
 the student's z_s; the student learns to fool it. Hinge losses, means over D's score map (B, 1, h', w'):
@@ -41,12 +41,25 @@ import torch.nn.functional as F
 from mmengine.dist import get_world_size
 from mmengine.registry import OPTIMIZERS
 
+from mmseg_kd.layers.logit_discriminator import MIN_BASE_CHANNELS, LogitDiscriminator
 from mmseg_kd.losses.distill_loss import LogitDistillLoss, full_precision
-from mmseg_kd.layers.logit_discriminator import LogitDiscriminator
 from mmseg_kd.registry import MODELS
+from mmseg_kd.utils.argument_checks import integer_at_least, norm_config, positive_number
 
 #: state_dict key part under which the discriminator optimizer's state is saved.
 OPTIMIZER_STATE = 'discriminator_optimizer_state'
+
+
+def optimizer_config(owner: str, name: str, config) -> dict:
+    """An optimizer config (``dict(type='Adam', lr=...)``) that builds, checked on a stand-in parameter."""
+    if not isinstance(config, dict) or 'type' not in config:
+        raise ValueError(f"{owner}: {name} must be an optimizer config such as dict(type='Adam', lr=4e-4), got "
+                         f'{config!r}')
+    try:
+        OPTIMIZERS.build(dict(config, params=[torch.nn.Parameter(torch.zeros(1))]))
+    except (KeyError, TypeError, ValueError) as error:
+        raise ValueError(f'{owner}: {name} {dict(config)!r} cannot be built: {error}') from error
+    return dict(config)
 
 
 def discriminator_hinge_loss(teacher_scores: torch.Tensor, student_scores: torch.Tensor) -> torch.Tensor:
@@ -65,13 +78,13 @@ class HolisticAdversarialDistillation(LogitDistillLoss):
     returned to the student.
 
     Args:
-        discriminator_loss_weight: λ_d, the factor of L_D in the discriminator's gradient (CIRKD: 0.1).
+        discriminator_loss_weight: λ_d > 0, the factor of L_D in the discriminator's gradient (CIRKD: 0.1).
         discriminator_optimizer: the discriminator's optimizer (a ``torch.optim`` name, built through
             mmengine's ``OPTIMIZERS``); its lr stays constant (CIRKD: Adam, lr 4e-4, betas (0.9, 0.99)).
-        discriminator_base_channels: width of the discriminator's first convolution (64).
+        discriminator_base_channels: width of the discriminator's first convolution (64; at least 2).
         norm_cfg: the discriminator's input normalisation (CIRKD: SyncBN; mmengine turns it into BN in
             single-process runs; use BN for multi-process CPU runs).
-        num_classes: K; by default taken from the tapped logits when the distiller checks shapes at build
+        num_classes: K >= 1; by default taken from the tapped logits when the distiller checks shapes at build
             time (give it to use the loss outside a distiller).
         loss_weight: λ_adv, the weight of L_G (CIRKD: 0.001); ``weight_schedule`` scales it. The
             discriminator keeps training while the scheduled weight is 0.
@@ -91,18 +104,26 @@ class HolisticAdversarialDistillation(LogitDistillLoss):
                  num_classes: Optional[int] = None,
                  **kwargs):
         super().__init__(**kwargs)
-        self.discriminator_loss_weight = float(discriminator_loss_weight)
-        self.discriminator_optimizer_cfg = dict(
-            discriminator_optimizer or dict(type='Adam', lr=4e-4, betas=(0.9, 0.99)))
-        self.discriminator_base_channels = int(discriminator_base_channels)
-        self.norm_cfg = dict(norm_cfg or dict(type='SyncBN', requires_grad=True))
+        owner = type(self).__name__
+        self.discriminator_loss_weight = positive_number(owner, 'discriminator_loss_weight',
+                                                         discriminator_loss_weight)
+        self.discriminator_optimizer_cfg = optimizer_config(
+            owner, 'discriminator_optimizer', discriminator_optimizer or dict(type='Adam', lr=4e-4, betas=(0.9, 0.99)))
+        self.discriminator_base_channels = integer_at_least(owner, 'discriminator_base_channels',
+                                                            discriminator_base_channels, MIN_BASE_CHANNELS)
+        self.norm_cfg = norm_config(owner, 'norm_cfg', norm_cfg, allow_none=True) or dict(type='SyncBN',
+                                                                                          requires_grad=True)
         self.discriminator = None
         self.discriminator_optimizer = None
+        num_classes = integer_at_least(owner, 'num_classes', num_classes, 1, allow_none=True)
         if num_classes is not None:
-            self._build(int(num_classes))
+            self._build(num_classes)
 
     def _build(self, num_classes: int) -> None:
-        self.discriminator = LogitDiscriminator(num_classes, self.discriminator_base_channels, self.norm_cfg)
+        try:
+            self.discriminator = LogitDiscriminator(num_classes, self.discriminator_base_channels, self.norm_cfg)
+        except (KeyError, TypeError) as error:  # norm_cfg arguments that its layer does not take
+            raise ValueError(f'{type(self).__name__}: norm_cfg {self.norm_cfg!r} cannot be built: {error}') from error
         self.discriminator.requires_grad_(False)
         self.discriminator_optimizer = OPTIMIZERS.build(
             dict(self.discriminator_optimizer_cfg, params=list(self.discriminator.parameters())))

@@ -33,6 +33,7 @@ import torch.nn.functional as F
 
 from mmseg_kd.losses.distill_loss import LogitDistillLoss
 from mmseg_kd.registry import MODELS
+from mmseg_kd.utils.argument_checks import boolean, positive_number
 
 
 def _mirror_upper_triangle(matrix: torch.Tensor) -> torch.Tensor:
@@ -81,11 +82,12 @@ class InterClassSimilarityDistillation(LogitDistillLoss):
     """MSE between the row-normalised inter-class similarity matrices of teacher and student.
 
     Args:
-        tau: temperature τ of the spatial softmax (the reference uses 1).
+        tau: temperature τ > 0 of the spatial softmax (the reference uses 1).
         symmetric: mirror the upper triangle of M, as the reference does.
         batch_average: divide by B once more, as the reference does (see the module docstring).
         reference_code: compute M as the released code does (softmax over H only, probabilities as
-            the ``kl_div`` input; always symmetric). Only for reproducing the published numbers.
+            the ``kl_div`` input; always symmetric, so not with ``symmetric=False``). Only for reproducing the
+            published numbers.
         loss_weight, weight_schedule: see :class:`DistillLoss`; AICSD's ALW uses
             ``weight_schedule=dict(type='TrainingProgress')``.
 
@@ -96,10 +98,14 @@ class InterClassSimilarityDistillation(LogitDistillLoss):
     def __init__(self, tau: float = 1.0, symmetric: bool = True, batch_average: bool = False,
                  reference_code: bool = False, **kwargs):
         super().__init__(**kwargs)
-        self.tau = float(tau)
-        self.symmetric = symmetric
-        self.batch_average = batch_average
-        self.reference_code = reference_code
+        owner = type(self).__name__
+        self.tau = positive_number(owner, 'tau', tau)
+        self.symmetric = boolean(owner, 'symmetric', symmetric)
+        self.batch_average = boolean(owner, 'batch_average', batch_average)
+        self.reference_code = boolean(owner, 'reference_code', reference_code)
+        if reference_code and not symmetric:
+            raise ValueError(f'{owner}: symmetric=False has no effect with reference_code=True (the released '
+                             'code always mirrors the matrix); drop one of them')
 
     def similarity(self, logits: torch.Tensor) -> torch.Tensor:
         """Row-normalised M̂ (K, K) of ``logits`` (B, K, H, W)."""

@@ -25,6 +25,7 @@ import torch.nn.functional as F
 
 from mmseg_kd.losses.distill_loss import LogitDistillLoss
 from mmseg_kd.registry import MODELS
+from mmseg_kd.utils.argument_checks import non_negative_number, positive_number
 
 
 def pearson_correlation(a: torch.Tensor, b: torch.Tensor, dim: int, eps: float = 1e-8) -> torch.Tensor:
@@ -39,10 +40,10 @@ class InterIntraClassCorrelation(LogitDistillLoss):
     """DIST: one minus the Pearson correlation of class probabilities, across classes and across pixels.
 
     Args:
-        tau: temperature τ of the softmax (DIST segmentation: 1).
-        beta: β, weight of the inter-class term (DIST: 1).
-        gamma: γ, weight of the intra-class term (DIST: 1).
-        eps: ε in the correlation's denominator.
+        tau: temperature τ > 0 of the softmax (DIST segmentation: 1).
+        beta: β >= 0, weight of the inter-class term (DIST: 1).
+        gamma: γ >= 0, weight of the intra-class term (DIST: 1); β and γ are not both 0.
+        eps: ε > 0 in the correlation's denominator.
         loss_weight, weight_schedule: see :class:`DistillLoss`.
 
     Shapes: student (B, K, H_s, W_s), teacher (B, K, H, W) → scalar.
@@ -51,7 +52,14 @@ class InterIntraClassCorrelation(LogitDistillLoss):
     def __init__(self, tau: float = 1.0, beta: float = 1.0, gamma: float = 1.0, eps: float = 1e-8,
                  **kwargs):
         super().__init__(**kwargs)
-        self.tau, self.beta, self.gamma, self.eps = float(tau), float(beta), float(gamma), float(eps)
+        owner = type(self).__name__
+        self.tau = positive_number(owner, 'tau', tau)
+        self.beta = non_negative_number(owner, 'beta', beta)
+        self.gamma = non_negative_number(owner, 'gamma', gamma)
+        self.eps = positive_number(owner, 'eps', eps)
+        if self.beta == self.gamma == 0:
+            raise ValueError(f'{owner}: beta and gamma are both 0: the loss would always be 0; remove it from '
+                             'distill_losses instead')
 
     def unweighted(self, student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
         student = self.resize_to(student, teacher)

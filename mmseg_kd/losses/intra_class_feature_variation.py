@@ -20,6 +20,7 @@ import torch.nn.functional as F
 
 from mmseg_kd.losses.distill_loss import FeatureDistillLoss, labels_at
 from mmseg_kd.registry import MODELS
+from mmseg_kd.utils.argument_checks import boolean, integer
 
 
 def prototype_cosine_map(features: torch.Tensor, labels: torch.Tensor, valid: torch.Tensor,
@@ -42,7 +43,7 @@ class IntraClassFeatureVariation(FeatureDistillLoss):
     """MSE between teacher and student maps of pixel-to-class-prototype cosine similarity.
 
     Args:
-        ignore_index: label of pixels left out (255 in mmseg).
+        ignore_index: label (an integer) of pixels left out (255 in mmseg).
         ignored_pixels_in_mean: count ignored pixels (with zero loss) in the mean, as CIRKD's code.
         loss_weight, weight_schedule: see :class:`DistillLoss`.
 
@@ -54,8 +55,8 @@ class IntraClassFeatureVariation(FeatureDistillLoss):
 
     def __init__(self, ignore_index: int = 255, ignored_pixels_in_mean: bool = False, **kwargs):
         super().__init__(**kwargs)
-        self.ignore_index = ignore_index
-        self.ignored_pixels_in_mean = ignored_pixels_in_mean
+        self.ignore_index = integer(type(self).__name__, 'ignore_index', ignore_index)
+        self.ignored_pixels_in_mean = boolean(type(self).__name__, 'ignored_pixels_in_mean', ignored_pixels_in_mean)
 
     def unweighted(self, student: torch.Tensor, teacher: torch.Tensor,
                    gt_labels: torch.Tensor = None) -> torch.Tensor:

@@ -17,6 +17,7 @@ import torch.nn.functional as F
 
 from mmseg_kd.losses.distill_loss import LogitDistillLoss, labels_at
 from mmseg_kd.registry import MODELS
+from mmseg_kd.utils.argument_checks import integer, positive_number
 
 
 @MODELS.register_module()
@@ -24,8 +25,8 @@ class KLDivergence(LogitDistillLoss):
     """Pixel-wise KL divergence between teacher and student class distributions.
 
     Args:
-        tau: temperature τ.
-        ignore_index: if set, pixels labelled with it are left out of the mean (the labels come from
+        tau: temperature τ > 0.
+        ignore_index: if set (an integer), pixels labelled with it are left out of the mean (the labels come from
             the batch's data samples, nearest-resized to the teacher map). ``None`` averages over all.
         loss_weight, weight_schedule: see :class:`DistillLoss`.
 
@@ -34,8 +35,8 @@ class KLDivergence(LogitDistillLoss):
 
     def __init__(self, tau: float = 1.0, ignore_index: Optional[int] = None, **kwargs):
         super().__init__(**kwargs)
-        self.tau = float(tau)
-        self.ignore_index = ignore_index
+        self.tau = positive_number(type(self).__name__, 'tau', tau)
+        self.ignore_index = integer(type(self).__name__, 'ignore_index', ignore_index, allow_none=True)
 
     @property
     def uses_labels(self) -> bool:

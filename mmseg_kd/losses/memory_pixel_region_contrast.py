@@ -32,7 +32,7 @@ default). Both are means over anchors, like mmseg's per-pixel-mean CE, so CIRKD'
 unchanged: λ = 0.1 on Cityscapes and ADE20K, 0.01 on Pascal VOC (CIRKD issue #8). No valid anchor in the
 batch ⇒ both terms are 0 (with gradients, zero, reaching the projection head, as DDP requires).
 
-Implementation choices and deviations from CIRKD's code:
+Implementation choices and deviations from CIRKD's code (docs/methods/cirkd.md):
 * Queues are a true FIFO ring buffer (the reference overwrites the last slots instead of the oldest).
 * Enqueue: each process selects its own region and pixel entries, then all processes all-gather the
   SELECTED entries (a few thousand rows) and write them in rank order, so the queues stay bit-identical
@@ -65,6 +65,8 @@ from mmseg_kd.schedules.loss_weight_schedules import current_train_iteration
 from mmseg_kd.layers.class_embedding_queue import ClassEmbeddingQueue
 from mmseg_kd.losses.distill_loss import DistillLoss, full_precision, labels_at
 from mmseg_kd.registry import MODELS
+from mmseg_kd.utils.argument_checks import (integer, integer_at_least, non_negative_number, norm_config, one_of,
+                                            positive_number)
 
 # Random streams of the per-iteration generators.
 _PIXEL_CHOICE, _PIXEL_SLOTS, _REGION_SLOTS = 0, 1, 2
@@ -109,26 +111,28 @@ class MemoryPixelRegionContrast(DistillLoss):
     """Distil teacher similarities of labelled pixels to memories of pixel and region embeddings.
 
     Args:
-        num_classes: K, the dataset's classes (19 Cityscapes, 21 VOC, 150 ADE20K).
-        ignore_index: label of pixels that are never enqueued and never anchors (mmseg: 255).
-        pixel_memory_size: M_p, pixel entries per class (CIRKD: 20,000).
-        region_memory_size: M_r, region entries per class (CIRKD: 2,000).
-        pixel_contrast_size: P; ⌊P/K⌋ + 1 pixel slots per class are contrasted (CIRKD: 4096).
-        region_contrast_size: R; ⌊R/K⌋ + 1 region slots per class are contrasted (CIRKD: 1024).
-        pixels_per_class_per_image: at most this many pixels of each class of each image are enqueued
+        num_classes: K >= 1, the dataset's classes (19 Cityscapes, 21 VOC, 150 ADE20K).
+        ignore_index: label of pixels that are never enqueued and never anchors (mmseg: 255); an integer
+            that is not one of the classes 0..K-1.
+        pixel_memory_size: M_p >= 1, pixel entries per class (CIRKD: 20,000).
+        region_memory_size: M_r >= 1, region entries per class (CIRKD: 2,000).
+        pixel_contrast_size: P >= 1; ⌊P/K⌋ + 1 pixel slots per class are contrasted (CIRKD: 4096); at most M_p.
+        region_contrast_size: R >= 1; ⌊R/K⌋ + 1 region slots per class are contrasted (CIRKD: 1024); at most
+            M_r.
+        pixels_per_class_per_image: at most this many (>= 1) pixels of each class of each image are enqueued
             per step (CIRKD: 16).
         pixel_enqueue: which features fill class k's pixel queue: ``'class_pixels'`` (default, the paper):
             random pixels of class k; ``'raster_prefix'`` (CIRKD's released code): random positions among
             the first n_k raster positions of the image (n_k = its number of class-k pixels), whatever
             their label.
-        tau: τ, temperature of the similarities (CIRKD: 0.1).
-        kd_tau: τ_kd, temperature of the KL between similarity distributions (CIRKD: 1).
-        pixel_weight, region_weight: w_p, w_r, factors of the two terms on top of ``loss_weight``;
-            0 leaves a term out.
+        tau: τ > 0, temperature of the similarities (CIRKD: 0.1).
+        kd_tau: τ_kd > 0, temperature of the KL between similarity distributions (CIRKD: 1).
+        pixel_weight, region_weight: w_p, w_r >= 0, factors of the two terms on top of ``loss_weight``;
+            0 leaves a term out (not both).
         norm_cfg: norm layer of the projection head (CIRKD: SyncBN; use BN on CPU).
-        student_channels, teacher_channels: C_s, C_t; by default taken from the tapped tensors when the
+        student_channels, teacher_channels: C_s, C_t >= 1; by default taken from the tapped tensors when the
             distiller checks shapes at build time (give both to use the loss outside a distiller).
-        seed: seed of the queues' initial entries and of the per-iteration random draws.
+        seed: seed (an integer >= 0) of the queues' initial entries and of the per-iteration random draws.
         loss_weight, weight_schedule: see :class:`DistillLoss`.
 
     Shapes: student (B, C_s, h_s, w_s), teacher (B, C_t, h, w), gt_labels (B, H, W) →
@@ -137,6 +141,7 @@ class MemoryPixelRegionContrast(DistillLoss):
     """
 
     uses_labels = True
+    needs_equal_channels = False  # its projection head maps the student's width onto the teacher's
 
     def __init__(self,
                  num_classes: int,
@@ -157,41 +162,53 @@ class MemoryPixelRegionContrast(DistillLoss):
                  seed: int = 0,
                  **kwargs):
         super().__init__(**kwargs)
-        self.num_classes = int(num_classes)
-        self.ignore_index = ignore_index
-        self.pixel_memory_size = int(pixel_memory_size)
-        self.region_memory_size = int(region_memory_size)
-        self.pixel_slots_per_class = int(pixel_contrast_size) // self.num_classes + 1
-        self.region_slots_per_class = int(region_contrast_size) // self.num_classes + 1
+        owner = type(self).__name__
+        self.num_classes = integer_at_least(owner, 'num_classes', num_classes, 1)
+        self.ignore_index = integer(owner, 'ignore_index', ignore_index)
+        if 0 <= self.ignore_index < self.num_classes:
+            raise ValueError(f'{owner}: ignore_index must not be one of the classes 0..{self.num_classes - 1}, got '
+                             f'{ignore_index!r}; mmseg datasets mark ignored pixels with 255')
+        self.pixel_memory_size = integer_at_least(owner, 'pixel_memory_size', pixel_memory_size, 1)
+        self.region_memory_size = integer_at_least(owner, 'region_memory_size', region_memory_size, 1)
+        self.pixel_slots_per_class = (integer_at_least(owner, 'pixel_contrast_size', pixel_contrast_size, 1)
+                                      // self.num_classes + 1)
+        self.region_slots_per_class = (integer_at_least(owner, 'region_contrast_size', region_contrast_size, 1)
+                                       // self.num_classes + 1)
         for what, slots, memory in (('pixel', self.pixel_slots_per_class, self.pixel_memory_size),
                                     ('region', self.region_slots_per_class, self.region_memory_size)):
             if slots > memory:
                 raise ValueError(
-                    f'{what}_contrast_size // num_classes + 1 = {slots} slots per class exceed '
+                    f'{owner}: {what}_contrast_size // num_classes + 1 = {slots} slots per class exceed '
                     f'{what}_memory_size = {memory}; lower {what}_contrast_size or raise {what}_memory_size')
-        self.pixels_per_class_per_image = int(pixels_per_class_per_image)
-        if pixel_enqueue not in PIXEL_ENQUEUE_RULES:
-            raise ValueError(f'{type(self).__name__}: pixel_enqueue must be one of {PIXEL_ENQUEUE_RULES}, got '
-                             f"{pixel_enqueue!r} ('class_pixels': the paper; 'raster_prefix': CIRKD's code)")
-        self.pixel_enqueue = pixel_enqueue
-        self.tau, self.kd_tau = float(tau), float(kd_tau)
-        self.term_weights = {'pixel': float(pixel_weight), 'region': float(region_weight)}
+        self.pixels_per_class_per_image = integer_at_least(owner, 'pixels_per_class_per_image',
+                                                           pixels_per_class_per_image, 1)
+        self.pixel_enqueue = one_of(owner, 'pixel_enqueue', pixel_enqueue, PIXEL_ENQUEUE_RULES)
+        self.tau = positive_number(owner, 'tau', tau)
+        self.kd_tau = positive_number(owner, 'kd_tau', kd_tau)
+        self.term_weights = {'pixel': non_negative_number(owner, 'pixel_weight', pixel_weight),
+                             'region': non_negative_number(owner, 'region_weight', region_weight)}
         if not any(self.term_weights.values()):
-            raise ValueError('pixel_weight and region_weight are both 0: the loss would compute nothing; '
+            raise ValueError(f'{owner}: pixel_weight and region_weight are both 0: the loss would compute nothing; '
                              'remove it from distill_losses instead')
-        self.norm_cfg = dict(norm_cfg or dict(type='SyncBN', requires_grad=True))
-        self.seed = int(seed)
+        self.norm_cfg = norm_config(owner, 'norm_cfg', norm_cfg, allow_none=True) or dict(type='SyncBN',
+                                                                                          requires_grad=True)
+        self.seed = integer_at_least(owner, 'seed', seed, 0)
         self.projection = None
         self.pixel_queue = None
         self.region_queue = None
+        student_channels = integer_at_least(owner, 'student_channels', student_channels, 1, allow_none=True)
+        teacher_channels = integer_at_least(owner, 'teacher_channels', teacher_channels, 1, allow_none=True)
         if (student_channels is None) != (teacher_channels is None):
-            raise ValueError('give both student_channels and teacher_channels, or neither (then they are '
+            raise ValueError(f'{owner}: give both student_channels and teacher_channels, or neither (then they are '
                              'taken from the tapped tensors when the distiller is built)')
         if student_channels is not None:
             self._build(int(student_channels), int(teacher_channels))
 
     def _build(self, student_channels: int, teacher_channels: int) -> None:
-        self.projection = projection_head(student_channels, teacher_channels, self.norm_cfg)
+        try:
+            self.projection = projection_head(student_channels, teacher_channels, self.norm_cfg)
+        except (KeyError, TypeError) as error:  # norm_cfg arguments that its layer does not take
+            raise ValueError(f'{type(self).__name__}: norm_cfg {self.norm_cfg!r} cannot be built: {error}') from error
         self.pixel_queue = ClassEmbeddingQueue(self.num_classes, self.pixel_memory_size, teacher_channels,
                                                seed=self.seed)
         self.region_queue = ClassEmbeddingQueue(self.num_classes, self.region_memory_size,

@@ -1,5 +1,5 @@
 """CIRKD mini-batch pixel-to-pixel relation distillation (Yang et al., CVPR 2022, "Cross-Image Relational
-Knowledge Distillation for Semantic Segmentation", winycg/CIRKD; see SPEC.md §5.2-3).
+Knowledge Distillation for Semantic Segmentation", winycg/CIRKD; docs/methods/cirkd.md).
 
 Student features f_s (B, C_s, H, W) and teacher features f_t (B, C_t, H, W) (the head output after ASPP/PPM
 fusion) are optionally average-pooled p×p (stride p, ceil mode) and L2-normalised over channels at each
@@ -34,6 +34,7 @@ import torch.nn.functional as F
 from mmseg_kd.utils.all_gather import all_gather_rows, all_gather_with_grad
 from mmseg_kd.losses.distill_loss import DistillLoss
 from mmseg_kd.registry import MODELS
+from mmseg_kd.utils.argument_checks import boolean, integer_at_least, positive_number
 
 
 def pixel_embeddings(features: torch.Tensor, pool_size: Optional[int]) -> torch.Tensor:
@@ -70,8 +71,8 @@ class MiniBatchPixelRelation(DistillLoss):
     """KL divergence between teacher and student pixel-to-pixel relations across the images of a batch.
 
     Args:
-        tau: temperature τ of the relation softmax (CIRKD: 0.1).
-        pool_size: p, average-pool both feature maps p×p (stride p, ceil mode) before relating pixels, to
+        tau: temperature τ > 0 of the relation softmax (CIRKD: 0.1).
+        pool_size: p (an integer >= 1), average-pool both feature maps p×p (stride p, ceil mode) before relating pixels, to
             bound memory (N² per image pair shrinks by p⁴); ``None`` (CIRKD's default) keeps every pixel.
         gather_across_gpus: relate each local image to the images of every process (see module
             docstring); ``False`` (CIRKD) relates the images of each process's own batch.
@@ -81,14 +82,15 @@ class MiniBatchPixelRelation(DistillLoss):
     spatial size is resized (bilinear) to the teacher's.
     """
 
+    needs_equal_channels = False  # it compares pixel-to-pixel similarities, whatever the widths
+
     def __init__(self, tau: float = 0.1, pool_size: Optional[int] = None,
                  gather_across_gpus: bool = False, **kwargs):
         super().__init__(**kwargs)
-        if pool_size is not None and pool_size < 1:
-            raise ValueError(f'pool_size must be None or >= 1, got {pool_size}')
-        self.tau = float(tau)
-        self.pool_size = pool_size
-        self.gather_across_gpus = gather_across_gpus
+        owner = type(self).__name__
+        self.tau = positive_number(owner, 'tau', tau)
+        self.pool_size = integer_at_least(owner, 'pool_size', pool_size, 1, allow_none=True)
+        self.gather_across_gpus = boolean(owner, 'gather_across_gpus', gather_across_gpus)
 
     def check_shapes(self, student_shape, teacher_shape):
         if len(student_shape) != 4 or len(teacher_shape) != 4:

@@ -40,6 +40,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmseg_kd.losses.distill_loss import FeatureDistillLoss
 from mmseg_kd.registry import MODELS
+from mmseg_kd.utils.argument_checks import positive_number, text
 
 
 def teacher_bn_margin(weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
@@ -87,7 +88,7 @@ class OverhaulFeatureDistillation(FeatureDistillLoss):
     """Partial L2 between connected student features and margin-clipped teacher features (pre-ReLU).
 
     Args:
-        divisor: the position's divisor (reference: 8, 4, 2, 1, 1, 16 for layer1–4, ASPP, decoder).
+        divisor: the position's divisor, > 0 (reference: 8, 4, 2, 1, 1, 16 for layer1–4, ASPP, decoder).
         teacher_norm: module path (in the teacher) of the batch norm that gives the margin; ``None``
             finds it from the teacher tap (see the module docstring).
         loss_weight, weight_schedule: see :class:`DistillLoss`.
@@ -97,10 +98,8 @@ class OverhaulFeatureDistillation(FeatureDistillLoss):
 
     def __init__(self, divisor: float = 1.0, teacher_norm: Optional[str] = None, **kwargs):
         super().__init__(**kwargs)
-        if divisor <= 0:
-            raise ValueError(f'OverhaulFeatureDistillation: divisor must be > 0, got {divisor}')
-        self.divisor = float(divisor)
-        self.teacher_norm = teacher_norm
+        self.divisor = positive_number(type(self).__name__, 'divisor', divisor)
+        self.teacher_norm = text(type(self).__name__, 'teacher_norm', teacher_norm, allow_none=True, allow_empty=False)
         self.register_buffer('margin', None)
 
     def prepare(self, student_shape, teacher_shape, teacher, teacher_tap):

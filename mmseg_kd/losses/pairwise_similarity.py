@@ -27,6 +27,7 @@ import torch.nn.functional as F
 
 from mmseg_kd.losses.distill_loss import FeatureDistillLoss
 from mmseg_kd.registry import MODELS
+from mmseg_kd.utils.argument_checks import boolean, integer_at_least, number_in_range
 
 
 def pooled_node_similarity(features: torch.Tensor, kernel: Tuple[int, int],
@@ -41,13 +42,23 @@ def pooled_node_similarity(features: torch.Tensor, kernel: Tuple[int, int],
     return torch.bmm(nodes.transpose(1, 2), nodes)
 
 
+def pool_kernel_size(owner: str, kernel) -> Tuple[int, int]:
+    """(k_h, k_w) from ``pool_kernel``: an integer >= 1 or a pair of them."""
+    if isinstance(kernel, (list, tuple)) and len(kernel) == 2:
+        return tuple(integer_at_least(owner, 'pool_kernel', k, 1) for k in kernel)
+    if isinstance(kernel, (list, tuple)):
+        raise ValueError(f'{owner}: pool_kernel must be an integer >= 1 or a pair (k_h, k_w) of them, got {kernel!r}')
+    size = integer_at_least(owner, 'pool_kernel', kernel, 1)
+    return size, size
+
+
 @MODELS.register_module()
 class PairwiseSimilarityDistillation(FeatureDistillLoss):
     """Mean squared difference of the node-similarity matrices of max-pooled feature maps.
 
     Args:
-        pool_kernel: max-pooling kernel (and stride) k, an int or (k_h, k_w).
-        pool_scale: alternatively, the kernel as a fraction of the map size (0.5 in efficient KD).
+        pool_kernel: max-pooling kernel (and stride) k, an integer >= 1 or a pair (k_h, k_w) of them.
+        pool_scale: alternatively, the kernel as a fraction in (0, 1] of the map size (0.5 in efficient KD).
             Give exactly one of ``pool_kernel`` and ``pool_scale``.
         detach_norm: no gradient through the node norms (efficient-KD reference code).
         loss_weight, weight_schedule: see :class:`DistillLoss`.
@@ -60,17 +71,14 @@ class PairwiseSimilarityDistillation(FeatureDistillLoss):
     def __init__(self, pool_kernel: Optional[Union[int, Sequence[int]]] = None,
                  pool_scale: Optional[float] = None, detach_norm: bool = False, **kwargs):
         super().__init__(**kwargs)
+        owner = type(self).__name__
         if (pool_kernel is None) == (pool_scale is None):
             raise ValueError('PairwiseSimilarityDistillation: give exactly one of pool_kernel (e.g. 2, '
                              'SKD) and pool_scale (e.g. 0.5, efficient KD)')
-        if pool_scale is not None and not 0 < pool_scale <= 1:
-            raise ValueError(
-                f'PairwiseSimilarityDistillation: pool_scale must be in (0, 1], got {pool_scale}')
-        if isinstance(pool_kernel, int):
-            pool_kernel = (pool_kernel, pool_kernel)
-        self.pool_kernel = None if pool_kernel is None else tuple(int(k) for k in pool_kernel)
-        self.pool_scale = pool_scale
-        self.detach_norm = detach_norm
+        self.pool_scale = number_in_range(owner, 'pool_scale', pool_scale, 0, 1, low_inclusive=False,
+                                          allow_none=True)
+        self.pool_kernel = None if pool_kernel is None else pool_kernel_size(owner, pool_kernel)
+        self.detach_norm = boolean(owner, 'detach_norm', detach_norm)
 
     def kernel_for(self, size: Sequence[int]) -> Tuple[int, int]:
         """The pooling kernel for a map of H×W = ``size``."""

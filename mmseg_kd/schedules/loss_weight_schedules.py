@@ -18,6 +18,7 @@ from typing import Optional
 from mmengine.logging import MessageHub
 
 from mmseg_kd.registry import WEIGHT_SCHEDULES
+from mmseg_kd.utils.argument_checks import integer_at_least
 
 
 def current_train_iteration() -> int:
@@ -51,8 +52,10 @@ class LinearWarmupDecay:
 
     def __init__(self, warmup_iters: int = 0, decay_start_iter: Optional[int] = None,
                  decay_end_iter: Optional[int] = None):
-        if warmup_iters < 0:
-            raise ValueError(f'LinearWarmupDecay: warmup_iters must be >= 0, got {warmup_iters}')
+        owner = type(self).__name__
+        warmup_iters = integer_at_least(owner, 'warmup_iters', warmup_iters, 0)
+        decay_start_iter = integer_at_least(owner, 'decay_start_iter', decay_start_iter, 0, allow_none=True)
+        decay_end_iter = integer_at_least(owner, 'decay_end_iter', decay_end_iter, 1, allow_none=True)
         if (decay_start_iter is None) != (decay_end_iter is None):
             raise ValueError('LinearWarmupDecay: give both decay_start_iter and decay_end_iter, or neither')
         if decay_start_iter is not None and not warmup_iters <= decay_start_iter < decay_end_iter:
@@ -92,12 +95,8 @@ class TrainingProgress:
     """
 
     def __init__(self, max_iters: Optional[int] = None, num_steps: Optional[int] = None):
-        if max_iters is not None and max_iters < 1:
-            raise ValueError(f'{type(self).__name__}: max_iters must be >= 1, got {max_iters}')
-        if num_steps is not None and num_steps < 1:
-            raise ValueError(f'{type(self).__name__}: num_steps must be >= 1, got {num_steps}')
-        self.max_iters = max_iters
-        self.num_steps = num_steps
+        self.max_iters = integer_at_least(type(self).__name__, 'max_iters', max_iters, 1, allow_none=True)
+        self.num_steps = integer_at_least(type(self).__name__, 'num_steps', num_steps, 1, allow_none=True)
 
     def progress(self, iteration: int) -> float:
         """α at ``iteration``."""
@@ -126,14 +125,21 @@ class RemainingTraining(TrainingProgress):
         return 1.0 - self.progress(iteration)
 
 
-def build_weight_schedule(cfg: Optional[dict]):
-    """Build a schedule from its config; ``None`` gives :class:`ConstantWeight`."""
+def build_weight_schedule(cfg: Optional[dict], what: str = 'weight_schedule'):
+    """Build a schedule from its config; ``None`` gives :class:`ConstantWeight`.
+
+    Args:
+        cfg: ``dict(type=NAME, **arguments)`` or ``None``.
+        what: how messages name the config (``'student.loss_weight_schedule'`` for the distiller's).
+    """
     if cfg is None:
         return ConstantWeight()
+    if not isinstance(cfg, dict):
+        raise ValueError(f"{what} must be None or a dict such as dict(type='LinearWarmupDecay', ...), got {cfg!r}")
     args = dict(cfg)
     name = args.pop('type', None)
     schedule = WEIGHT_SCHEDULES.get(name) if isinstance(name, str) else name
     if schedule is None:
-        raise KeyError(f'unknown weight_schedule type {name!r}; registered: '
+        raise KeyError(f'unknown {what} type {name!r}; registered: '
                        f'{", ".join(sorted(WEIGHT_SCHEDULES.module_dict))}')
     return schedule(**args)

@@ -1,4 +1,4 @@
-from mmseg_kd.utils.progress import track_progress
-from mmseg_kd.utils.user_input_error import UserInputError
+from mmseg_kd.utils.progress import announce_step, track_progress
+from mmseg_kd.utils.user_input_error import UserFileError, UserInputError, UserInputTypeError
 
-__all__ = ['UserInputError', 'track_progress']
+__all__ = ['UserFileError', 'UserInputError', 'UserInputTypeError', 'announce_step', 'track_progress']

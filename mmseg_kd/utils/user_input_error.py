@@ -7,3 +7,11 @@ class UserInputError(ValueError):
     The tools print such an error as a short block instead of a traceback (:mod:`mmseg_kd.engine.tool_errors`), so
     its message must stand alone: the entry or file at fault, the problem, and the fix.
     """
+
+
+class UserInputTypeError(UserInputError, TypeError):
+    """A value of the wrong type in the command line or the config (e.g. the string ``'False'`` for a switch)."""
+
+
+class UserFileError(UserInputError, RuntimeError):
+    """A file the user named cannot be used as it is (unreadable, another model's, a wrong hash, not downloadable)."""

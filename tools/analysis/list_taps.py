@@ -1,12 +1,15 @@
-"""List the module paths a distillation can tap, with their output shapes, and check a config's taps.
+"""List the module paths a distillation can tap, with what a tap records and their inputs, and check a config's taps.
 
     python tools/analysis/list_taps.py CONFIG [--input-size H W] [--network student|teacher|both]
                                               [--filter SUBSTRING] [--cfg-options key=value ...]
 
-For a distillation config (``model.type='SegDistiller'``) it lists the student's and the teacher's modules,
-then checks every ``distill_losses`` entry: do its taps exist (else the closest paths), what shapes do
-they record, does the loss accept them, and what the pair needs (a 1x1 conv connector when the channel
-counts differ, resizing when H×W differ). For any other mmseg config it lists that model's modules.
+For a distillation config (``model.type='SegDistiller'``) it lists the student's and the teacher's modules (the
+shape a tap on each records, how it came about for transformer tokens and ``ModuleList`` stages, the indexed
+elements of tuple and list outputs for ``index=``, and the first input), then checks every ``distill_losses``
+entry: do its taps exist (else the closest paths), what shapes do they record, does the loss accept them, and
+what the pair needs (a 1x1 conv connector when the channel counts differ, resizing when H×W differ). For any
+other mmseg config it lists that model's modules. It says on stderr what it is doing while it builds and runs
+the networks.
 
 Shapes come from one eval-mode forward pass on a random input of ``--input-size`` (default: the config's
 crop size). Weights do not change shapes, so no checkpoint is read: the teacher checkpoint need not exist
@@ -25,8 +28,10 @@ from mmseg_kd.analysis.module_shapes import ModuleShape, module_shapes
 from mmseg_kd.checkpoint.download import cache_path, is_url
 from mmseg_kd.distillers.distill_term import TermReport
 from mmseg_kd.distillers.distillation_check import check_distillation
+from mmseg_kd.utils.progress import announce_step
 
 FALLBACK_INPUT_SIZE = (512, 512)
+OUTPUT_COLUMN_WIDTH = 60  # longer outputs (lists, reasons) push that row's input further right
 
 
 def parse_args(argv: Optional[Sequence[str]] = None):
@@ -64,18 +69,29 @@ def config_source(model_cfg: dict, role: str, config_path: str) -> str:
     return cfg_path if '::' in cfg_path else osp.relpath(osp.normpath(cfg_path))
 
 
+def output_text(row: ModuleShape) -> str:
+    """What a tap on the module records (with how it came about), or what the module gives and why a tap
+    without ``index`` records nothing."""
+    if row.tappable:
+        return str(row.output_shape) + (f', {row.converted_from}' if row.converted_from else '')
+    if row.gives_several:
+        return f'{row.output}  [tap one element with index=i]'
+    return f'{row.output}  [not tappable: {row.why_not_tappable}]'
+
+
 def module_table(walk: List[ModuleShape], substring: str) -> List[str]:
-    """One line per module whose path contains ``substring``: path, class, output shape (or why not)."""
+    """One line per module whose path contains ``substring``: path, class, output (what a tap records, or why
+    not; the elements of a tuple or list, for ``index``) and first input (what ``record='input'`` records)."""
     rows = [shape for shape in walk if substring.lower() in shape.path.lower()]
     if not rows:
         return [f'  (no module path contains {substring!r})']
+    outputs = [output_text(row) for row in rows]
     width = max(len('module path'), *(len(row.path) for row in rows))
     type_width = max(len('type'), *(len(row.type_name) for row in rows))
-    lines = [f"  {'module path':<{width}}  {'type':<{type_width}}  output"]
-    for row in rows:
-        output = (str(row.output_shape) if row.tappable else
-                  f'{row.output}  [not tappable: {row.why_not_tappable}]')
-        lines.append(f'  {row.path:<{width}}  {row.type_name:<{type_width}}  {output}')
+    output_width = min(max(len('output'), *(len(output) for output in outputs)), OUTPUT_COLUMN_WIDTH)
+    lines = [f"  {'module path':<{width}}  {'type':<{type_width}}  {'output':<{output_width}}  input"]
+    for row, output in zip(rows, outputs):
+        lines.append(f'  {row.path:<{width}}  {row.type_name:<{type_width}}  {output:<{output_width}}  {row.input}')
     return lines
 
 
@@ -98,11 +114,12 @@ def report_check(model_cfg: dict, networks: dict, input_size: tuple) -> int:
     exit status (1 when there is a problem)."""
     print(f'\nChecking distill_losses for a {input_size[0]}x{input_size[1]} input:')
     configs = network_configs(model_cfg)
-    checked = check_distillation(
-        networks, model_cfg.get('distill_losses'), input_size,
-        data_preprocessor=model_cfg.get('data_preprocessor') or configs['student'].get('data_preprocessor'),
-        teacher_preprocessor=configs['teacher'].get('data_preprocessor'),
-        connector_warmup=model_cfg.get('connector_warmup'))
+    with announce_step('checking the taps and losses (one forward pass of each network)'):
+        checked = check_distillation(
+            networks, model_cfg.get('distill_losses'), input_size,
+            data_preprocessor=model_cfg.get('data_preprocessor') or configs['student'].get('data_preprocessor'),
+            teacher_preprocessor=configs['teacher'].get('data_preprocessor'),
+            connector_warmup=model_cfg.get('connector_warmup'))
     for recorder in checked.recorders.values():
         recorder.remove()
     report = checked.report
@@ -132,17 +149,23 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     model_cfg = cfg.model
+    roles = 'student and the teacher' if is_distiller_config(model_cfg) else 'model'
     try:
         input_size = tuple(args.input_size) if args.input_size else default_input_size(model_cfg)
-        networks = build_networks(model_cfg)
+        with announce_step(f'building the {roles} with random weights'):
+            networks = build_networks(model_cfg)
     except (FileNotFoundError, KeyError, ValueError) as error:  # a student/teacher config that cannot be built
         print(f'list_taps.py: cannot build the networks of {args.config}: {error}', file=sys.stderr)
         return 1
-    walks = {role: module_shapes(model, input_size) for role, model in networks.items()}
+    shown = [role for role in networks if args.network in ('both', role) or role == 'model']
+    walks = {}
+    for role in shown:
+        with announce_step(f'running the {role} once on a {input_size[0]}x{input_size[1]} input to describe its '
+                           'modules'):
+            walks[role] = module_shapes(networks[role], input_size)
 
     print(f'Shapes for one {input_size[0]}x{input_size[1]} image (batch 1), from an eval-mode forward pass with '
           'random weights: shapes do not depend on weights, so no checkpoint is read.')
-    shown = [role for role in networks if args.network in ('both', role) or role == 'model']
     for role in shown:
         source = config_source(model_cfg, role, args.config)
         print(f'\n{role}: {type(networks[role]).__name__} from {source}')

@@ -12,12 +12,14 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 
+from mmseg_kd.utils.user_input_error import UserInputError
+
 StateDict = Dict[str, torch.Tensor]
 # A rule: (regular expression matched against the whole key, replacement string or function of the match).
 RenameRule = Tuple[str, Union[str, Callable[[re.Match], str]]]
 
 
-class UnsupportedCheckpointError(ValueError):
+class UnsupportedCheckpointError(UserInputError):
     """The file is not one the converter handles; the message says what it is and which converter fits."""
 
 
