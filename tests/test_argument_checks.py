@@ -117,6 +117,9 @@ CASES = [
     case('Tap', 'record', 'KLDivergence', dict(teacher=dict(module=LOGITS, record='grad')),
          "teacher tap: tap 'decode_head.conv_seg': record must be one of ('output', 'input', 'pre_activation'), "
          "got 'grad'"),
+    case('Tap', 'index', 'KLDivergence', dict(teacher=dict(module=LOGITS, index='0')),
+         "teacher tap: tap 'decode_head.conv_seg': index must be an int (the element of the tuple or list the module "
+         "gives), got '0'"),
     # connectors (built by the check, with the measured channels)
     case('ConvConnector', 'in_channels', 'FeatureMSE', dict(connector=dict(type='ConvConnector', in_channels=0)),
          'ConvConnector: in_channels must be an integer >= 1, got 0'),
