@@ -20,8 +20,15 @@ from conftest import REPO, STUDENT_CFG, build_model
 from mmseg_kd.distillers.distill_term import DistillConfigError, registered_distill_losses
 from mmseg_kd.distillers.distillation_check import check_distillation
 from mmseg_kd.distillers.taps import Tap
-from mmseg_kd.layers import (ChannelSpatialAttention, ClassEmbeddingQueue, Connector, ConvBNConnector, ConvConnector,
-                             LogitDiscriminator, ResizeConnector)
+from mmseg_kd.layers import (
+    ChannelSpatialAttention,
+    ClassEmbeddingQueue,
+    Connector,
+    ConvBNConnector,
+    ConvConnector,
+    LogitDiscriminator,
+    ResizeConnector,
+)
 from mmseg_kd.layers.logit_discriminator import SelfAttention2d
 from mmseg_kd.losses import DistillLoss
 from mmseg_kd.registry import WEIGHT_SCHEDULES

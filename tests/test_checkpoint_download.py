@@ -14,8 +14,13 @@ from mmseg.registry import MODELS
 
 from conftest import CWD_DISTILL_CFG, REPO, STUDENT_CFG
 from loopback_http import LoopbackServer, ServedFile
-from mmseg_kd.checkpoint.download import (CheckpointDownloadError, NotACheckpointError, cache_path,
-                                          default_cache_dir, download_checkpoint)
+from mmseg_kd.checkpoint.download import (
+    CheckpointDownloadError,
+    NotACheckpointError,
+    cache_path,
+    default_cache_dir,
+    download_checkpoint,
+)
 from mmseg_kd.checkpoint.safe_loading import load_checkpoint_file
 from mmseg_kd.checkpoint.sha256 import ChecksumMismatchError
 

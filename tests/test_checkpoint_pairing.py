@@ -24,6 +24,7 @@ from mmseg_kd.utils import UserInputError
 from test_reliability import write_light_config
 from test_tools import run
 
+
 class Student(nn.Module):
     """A segmentor's layout: backbone (conv, BN) and decode_head.conv_seg."""
 

@@ -22,7 +22,7 @@ from mmengine.dataset import pseudo_collate
 from mmseg.registry import DATASETS, MODELS
 from PIL import Image
 
-from conftest import PYTHON, REPO, build_model, save_checkpoint
+from conftest import REPO, build_model, save_checkpoint
 from mmseg_kd.datasets.procedural_cityscapes import write_cityscapes_layout
 from test_tools import free_port, run
 

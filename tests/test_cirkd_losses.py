@@ -19,10 +19,10 @@ from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
 from conftest import REPO, STUDENT_CFG
-from naive_reference import kl_list, softmax_list
 from mmseg_kd.layers import ClassEmbeddingQueue
 from mmseg_kd.losses import MemoryPixelRegionContrast, MiniBatchPixelRelation
 from mmseg_kd.losses.memory_pixel_region_contrast import similarity_kl
+from naive_reference import kl_list, softmax_list
 
 
 # ----------------------------------------------------------------------------- naive helpers

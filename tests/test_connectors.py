@@ -268,6 +268,7 @@ def test_connector_phases_need_a_connector_with_parameters(r18_checkpoint):
 ])
 def test_distributed_warmup_without_unused_parameter_search_is_refused(model, options, refused):
     from mmengine.config import Config
+
     from mmseg_kd.engine.runner_setup import check_unused_parameters_allowed
     cfg = Config(dict(model=dict(type='SegDistiller', **model), launcher='pytorch', **options))
     if refused:

@@ -8,7 +8,6 @@ import subprocess
 from pathlib import Path
 
 import numpy as np
-import pytest
 import torch
 from cityscapesscripts.helpers.labels import labels as CITYSCAPES_LABELS
 from PIL import Image

@@ -97,7 +97,8 @@ COVERED_ELSEWHERE = (
               (DEMO, "('cwd', DISTILL_CFG, [f'model.teacher.checkpoint={TEACHER_CKPT}']"))),
     Coverage('python tools/test.py distillation_configs/cwd/cwd_pspnet-r101_pspnet-r18_demo_cityscapes.py',
              '`make demo` (evaluates the student)',
-             ((DEMO, "run_tool('tools/test.py', config, checkpoint"), (DEMO, "evaluate(config, checkpoints[name], name)"))),
+             ((DEMO, "run_tool('tools/test.py', config, checkpoint"),
+              (DEMO, "evaluate(config, checkpoints[name], name)"))),
     Coverage('python tools/dataset_converters/cityscapes.py', 'tests/test_datasets.py (converts a miniature copy of '
              'the official layout, then trains and evaluates on it)',
              (('tests/test_datasets.py', "run(PYTHON, 'tools/dataset_converters/cityscapes.py', root)"),)),

@@ -7,12 +7,18 @@ import pytest
 import torch
 from torch import nn
 
+from mmseg_kd.checkpoint.safe_loading import CheckpointMismatchError
 from mmseg_kd.distillers import Tap
 from mmseg_kd.layers import ChannelSpatialAttention, ParameterFreeChannelSpatialAttention
-from mmseg_kd.checkpoint.safe_loading import CheckpointMismatchError
-from mmseg_kd.losses import (AttentionGuidedFeatureDistillation, AttentionTransfer, FeatureMSE,
-                             IntraClassFeatureVariation, OverhaulFeatureDistillation,
-                             PairwiseSimilarityDistillation, teacher_bn_margin)
+from mmseg_kd.losses import (
+    AttentionGuidedFeatureDistillation,
+    AttentionTransfer,
+    FeatureMSE,
+    IntraClassFeatureVariation,
+    OverhaulFeatureDistillation,
+    PairwiseSimilarityDistillation,
+    teacher_bn_margin,
+)
 
 
 def random_maps(student_shape, teacher_shape=None, seed=0):

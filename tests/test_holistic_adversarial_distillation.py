@@ -25,9 +25,9 @@ from torch.nn.utils import parametrize
 from conftest import PYTHON, REPO
 from mmseg_kd.checkpoint.safe_loading import load_checkpoint_file
 from mmseg_kd.layers import LogitDiscriminator
+from mmseg_kd.layers.logit_discriminator import SelfAttention2d
 from mmseg_kd.losses import HolisticAdversarialDistillation
 from mmseg_kd.losses.holistic_adversarial_distillation import discriminator_hinge_loss, generator_loss
-from mmseg_kd.layers.logit_discriminator import SelfAttention2d
 from test_config_zoo import fake_batch
 from test_tools import free_port, run
 
@@ -438,8 +438,9 @@ def test_train_py_logs_both_terms_and_resumes_the_discriminator(tmp_path, citysc
     checkpoint = load_checkpoint_file(str(tmp_path / 'run' / 'iter_2.pth'))  # weights_only=True
     assert adam_steps(checkpoint['state_dict']) == 2
     # the student's SGD never stepped the discriminator: no momentum state beyond the student's parameters
-    student_parameters = sum(1 for key in checkpoint['state_dict'] if key.startswith('student.')
-                             and not any(key.endswith(b) for b in ('running_mean', 'running_var', 'num_batches_tracked')))
+    buffers = ('running_mean', 'running_var', 'num_batches_tracked')
+    student_parameters = sum(1 for key in checkpoint['state_dict']
+                             if key.startswith('student.') and not key.endswith(buffers))
     assert len(checkpoint['optimizer']['state']) == student_parameters
 
     output = run(PYTHON, 'tools/train.py', config, '--work-dir', tmp_path / 'run', '--resume',

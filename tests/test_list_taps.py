@@ -186,5 +186,6 @@ def test_channel_advice_only_for_losses_that_compare_channels(pspnets):
         loss_at=dict(type='AttentionTransfer', student='backbone.layer4', teacher='backbone.layer4'),
         loss_relation=dict(type='MiniBatchPixelRelation', student='backbone.layer4', teacher='backbone.layer4')))
     for name in ('loss_at', 'loss_relation'):
-        assert checks[name].ok and checks[name].shapes['student'][1] == 512 and checks[name].shapes['teacher'][1] == 2048
+        shapes = checks[name].shapes
+        assert checks[name].ok and shapes['student'][1] == 512 and shapes['teacher'][1] == 2048
         assert checks[name].notes == [] and checks[name].fixes == []

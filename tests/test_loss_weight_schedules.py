@@ -5,8 +5,8 @@ import pytest
 import torch
 from mmengine.logging import MessageHub
 
-from mmseg_kd.schedules import LinearWarmupDecay, RemainingTraining, TrainingProgress, build_weight_schedule
 from mmseg_kd.losses import ChannelGroupDivergence, InterClassSimilarityDistillation, KLDivergence
+from mmseg_kd.schedules import LinearWarmupDecay, RemainingTraining, TrainingProgress, build_weight_schedule
 
 
 def test_linear_warmup_decay_values():

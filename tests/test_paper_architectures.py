@@ -21,8 +21,12 @@ import paper_reference as reference
 from conftest import REPO
 from mmseg_kd.checkpoint import extract_state_dict, load_checkpoint_file, load_state_dict_strictly
 from mmseg_kd.distillers.taps import Tap, TapRecorder
-from mmseg_kd.models.converters import (UnsupportedCheckpointError, convert_cirkd_checkpoint,
-                                        convert_deeplabv3plus_checkpoint, convert_segdistill_checkpoint)
+from mmseg_kd.models.converters import (
+    UnsupportedCheckpointError,
+    convert_cirkd_checkpoint,
+    convert_deeplabv3plus_checkpoint,
+    convert_segdistill_checkpoint,
+)
 from mmseg_kd.models.converters.command_line import run_converter
 from mmseg_kd.models.converters.segdistill import official_to_unfold_order
 
@@ -276,7 +280,8 @@ def test_converter_command_line_refuses_with_exit_status_1(tmp_path, capsys):
 # ------------------------------------------------------------------------------------------------------ configs
 PAPER_CONFIGS = {
     'cityscapes': ['cirkd-deeplabv3_mobilenetv2-d8_cityscapes-512x1024.py',
-                   'cirkd-deeplabv3_r101-d8_cityscapes-512x1024.py', 'cirkd-deeplabv3_r18-d8_cityscapes-512x1024.py', 'cirkd-pspnet_r18-d8_cityscapes-512x1024.py',
+                   'cirkd-deeplabv3_r101-d8_cityscapes-512x1024.py', 'cirkd-deeplabv3_r18-d8_cityscapes-512x1024.py',
+                   'cirkd-pspnet_r18-d8_cityscapes-512x1024.py',
                    'jfzhang95-deeplabv3plus_mobilenetv2-d16_cityscapes-513x513.py',
                    'jfzhang95-deeplabv3plus_r101-d16-mg124_cityscapes-513x513.py',
                    'jfzhang95-deeplabv3plus_r18-d16_cityscapes-513x513.py'],

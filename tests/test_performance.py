@@ -7,7 +7,7 @@ import pytest
 import torch
 from mmseg.registry import MODELS
 
-from conftest import CWD_DISTILL_CFG, LARGE_INPUT_LOSSES, PYTHON, REPO, STUDENT_CFG
+from conftest import CWD_DISTILL_CFG, LARGE_INPUT_LOSSES, PYTHON, REPO
 from test_seg_distiller import batch, distiller_cfg
 
 LOGITS = 'decode_head.conv_seg'

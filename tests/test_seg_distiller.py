@@ -7,9 +7,9 @@ from mmengine.structures import PixelData
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
-from conftest import STUDENT_CFG, TEACHER_CFG, save_checkpoint
-from mmseg_kd.distillers import UnknownTapError
+from conftest import STUDENT_CFG, TEACHER_CFG
 from mmseg_kd.checkpoint.safe_loading import CheckpointMismatchError
+from mmseg_kd.distillers import UnknownTapError
 
 LOGITS = 'decode_head.conv_seg'
 

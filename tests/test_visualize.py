@@ -15,8 +15,13 @@ from PIL import Image
 from conftest import CWD_DISTILL_CFG, REPO, STUDENT_CFG
 from image_checks import assert_real_png
 from mmseg_kd.analysis.teacher_student_figure import draw_teacher_student_figure
-from mmseg_kd.analysis.teacher_student_inference import (dataset_meta, find_in_datasets, inference_pipeline,
-                                                         load_distiller, run_teacher_and_student)
+from mmseg_kd.analysis.teacher_student_inference import (
+    dataset_meta,
+    find_in_datasets,
+    inference_pipeline,
+    load_distiller,
+    run_teacher_and_student,
+)
 from mmseg_kd.registry import MODELS
 
 VAL_IMAGE = 'leftImg8bit/val/frankfurt/frankfurt_000000_000001_leftImg8bit.png'

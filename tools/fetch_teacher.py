@@ -16,8 +16,13 @@ from typing import Optional
 
 from mmengine.config import Config, DictAction
 
-from mmseg_kd.checkpoint.download import (CheckpointDownloadError, NotACheckpointError, cache_path,
-                                          download_checkpoint, is_url)
+from mmseg_kd.checkpoint.download import (
+    CheckpointDownloadError,
+    NotACheckpointError,
+    cache_path,
+    download_checkpoint,
+    is_url,
+)
 from mmseg_kd.checkpoint.sha256 import ChecksumMismatchError, expected_sha256, file_sha256, sha256_matches
 from mmseg_kd.distillers.model_config import check_entry_settings
 

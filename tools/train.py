@@ -17,9 +17,15 @@ from mmengine.runner import Runner
 
 import mmseg_kd  # noqa: F401  (registers the distiller, losses and safe checkpoint types)
 from mmseg_kd.engine.data_checks import add_data_checks
-from mmseg_kd.engine.runner_setup import (add_checkpoint_pairing_hook, add_training_hooks, apply_common_options,
-                                          check_dataset_paths, check_unused_parameters_allowed, finish_process_group,
-                                          start_cpu_process_group)
+from mmseg_kd.engine.runner_setup import (
+    add_checkpoint_pairing_hook,
+    add_training_hooks,
+    apply_common_options,
+    check_dataset_paths,
+    check_unused_parameters_allowed,
+    finish_process_group,
+    start_cpu_process_group,
+)
 from mmseg_kd.engine.tool_errors import run_tool
 from mmseg_kd.utils.user_input_error import UserInputError
 

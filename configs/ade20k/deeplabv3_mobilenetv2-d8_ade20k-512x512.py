@@ -1,4 +1,5 @@
-# DeepLabV3 (ASPP) with a MobileNetV2 backbone, output stride 8, on ADE20K (150 classes): 512x512 crops, 160k iterations.
+# DeepLabV3 (ASPP) with a MobileNetV2 backbone, output stride 8, on ADE20K (150 classes): 512x512 crops, 160k
+# iterations.
 _base_ = [
     '../_base_/models/deeplabv3_mobilenetv2-d8.py',
     'mmseg::_base_/datasets/ade20k.py',

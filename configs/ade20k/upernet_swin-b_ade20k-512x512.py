@@ -1,4 +1,5 @@
-# UPerNet with a Swin-B backbone (window 7, ImageNet-1k pre-trained), on ADE20K (150 classes): 512x512 crops, 160k iterations.
+# UPerNet with a Swin-B backbone (window 7, ImageNet-1k pre-trained), on ADE20K (150 classes): 512x512 crops, 160k
+# iterations.
 _base_ = [
     '../_base_/models/upernet_swin-b.py',
     'mmseg::_base_/datasets/ade20k.py',

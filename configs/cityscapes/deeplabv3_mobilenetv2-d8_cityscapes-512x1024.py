@@ -1,4 +1,5 @@
-# DeepLabV3 (ASPP) with a MobileNetV2 backbone, output stride 8, on Cityscapes (19 classes): 512x1024 crops, 80k iterations.
+# DeepLabV3 (ASPP) with a MobileNetV2 backbone, output stride 8, on Cityscapes (19 classes): 512x1024 crops, 80k
+# iterations.
 _base_ = [
     '../_base_/models/deeplabv3_mobilenetv2-d8.py',
     'mmseg::_base_/datasets/cityscapes.py',

@@ -1,4 +1,5 @@
-# DeepLabV3 (ASPP) with a ResNetV1c-18 backbone, output stride 8, on Cityscapes (19 classes): 512x1024 crops, 80k iterations.
+# DeepLabV3 (ASPP) with a ResNetV1c-18 backbone, output stride 8, on Cityscapes (19 classes): 512x1024 crops, 80k
+# iterations.
 _base_ = [
     '../_base_/models/deeplabv3_r18-d8.py',
     'mmseg::_base_/datasets/cityscapes.py',

@@ -1,4 +1,5 @@
-# UPerNet with a Swin-T backbone (window 7, ImageNet-1k pre-trained), on Cityscapes (19 classes): 512x1024 crops, 80k iterations.
+# UPerNet with a Swin-T backbone (window 7, ImageNet-1k pre-trained), on Cityscapes (19 classes): 512x1024 crops, 80k
+# iterations.
 _base_ = [
     '../_base_/models/upernet_swin-t.py',
     'mmseg::_base_/datasets/cityscapes.py',

@@ -1,4 +1,5 @@
-# DeepLabV3 (ASPP) with a ResNetV1c-101 backbone, output stride 8, on Pascal VOC 2012 + SBD augmentation (21 classes): 512x512 crops, 40k iterations.
+# DeepLabV3 (ASPP) with a ResNetV1c-101 backbone, output stride 8, on Pascal VOC 2012 + SBD augmentation (21 classes):
+# 512x512 crops, 40k iterations.
 _base_ = [
     '../_base_/models/deeplabv3_r101-d8.py',
     'mmseg::_base_/datasets/pascal_voc12_aug.py',

@@ -1,4 +1,5 @@
-# PSPNet with a ResNetV1c-50 backbone, output stride 8, on Pascal VOC 2012 + SBD augmentation (21 classes): 512x512 crops, 40k iterations.
+# PSPNet with a ResNetV1c-50 backbone, output stride 8, on Pascal VOC 2012 + SBD augmentation (21 classes): 512x512
+# crops, 40k iterations.
 _base_ = [
     'mmseg::_base_/models/pspnet_r50-d8.py',
     'mmseg::_base_/datasets/pascal_voc12_aug.py',

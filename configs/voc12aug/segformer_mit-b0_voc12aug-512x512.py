@@ -1,4 +1,5 @@
-# SegFormer with a MiT-B0 encoder and the all-MLP decoder, on Pascal VOC 2012 + SBD augmentation (21 classes): 512x512 crops, 40k iterations.
+# SegFormer with a MiT-B0 encoder and the all-MLP decoder, on Pascal VOC 2012 + SBD augmentation (21 classes): 512x512
+# crops, 40k iterations.
 _base_ = [
     '../_base_/models/segformer_mit-b0.py',
     'mmseg::_base_/datasets/pascal_voc12_aug.py',

@@ -1,4 +1,5 @@
-# UPerNet with a Swin-T backbone (window 7, ImageNet-1k pre-trained), on Pascal VOC 2012 + SBD augmentation (21 classes): 512x512 crops, 40k iterations.
+# UPerNet with a Swin-T backbone (window 7, ImageNet-1k pre-trained), on Pascal VOC 2012 + SBD augmentation (21
+# classes): 512x512 crops, 40k iterations.
 _base_ = [
     '../_base_/models/upernet_swin-t.py',
     'mmseg::_base_/datasets/pascal_voc12_aug.py',

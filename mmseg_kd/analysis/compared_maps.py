@@ -28,10 +28,18 @@ import numpy as np
 import torch
 from torch import nn
 
-from mmseg_kd.losses import (AttentionGuidedFeatureDistillation, AttentionTransfer, ChannelGroupDivergence,
-                             ChannelWiseDivergence, InterClassSimilarityDistillation, LogitDistillLoss,
-                             MiniBatchPixelRelation, OverhaulFeatureDistillation, PairwiseSimilarityDistillation,
-                             attention_map)
+from mmseg_kd.losses import (
+    AttentionGuidedFeatureDistillation,
+    AttentionTransfer,
+    ChannelGroupDivergence,
+    ChannelWiseDivergence,
+    InterClassSimilarityDistillation,
+    LogitDistillLoss,
+    MiniBatchPixelRelation,
+    OverhaulFeatureDistillation,
+    PairwiseSimilarityDistillation,
+    attention_map,
+)
 from mmseg_kd.losses.mini_batch_pixel_relation import pixel_embeddings
 from mmseg_kd.losses.pairwise_similarity import pooled_node_similarity
 

@@ -14,8 +14,14 @@ import torch
 from torch import nn
 
 from mmseg_kd.distillers.forward_for_taps import HEAD_NAMES, forward_for_taps
-from mmseg_kd.distillers.tap_values import (TapValueError, describe_value, is_token_sequence, spatial_sizes_in,
-                                            tap_tensor, token_map_pairs)
+from mmseg_kd.distillers.tap_values import (
+    TapValueError,
+    describe_value,
+    is_token_sequence,
+    spatial_sizes_in,
+    tap_tensor,
+    token_map_pairs,
+)
 from mmseg_kd.distillers.taps import Tap, TapRecorder, chain_modules, runs_only_its_modules
 
 

@@ -3,10 +3,21 @@
 
 Layering: depends on torch, numpy and mmengine's logger only; everything else in ``mmseg_kd`` may use it.
 """
-from mmseg_kd.checkpoint.download import (CheckpointDownloadError, NotACheckpointError, cache_path,
-                                          default_cache_dir, download_checkpoint, is_url)
-from mmseg_kd.checkpoint.safe_loading import (CheckpointMismatchError, allow_mmengine_checkpoint_types,
-                                              extract_state_dict, load_checkpoint_file, load_state_dict_strictly)
+from mmseg_kd.checkpoint.download import (
+                                          CheckpointDownloadError,
+                                          NotACheckpointError,
+                                          cache_path,
+                                          default_cache_dir,
+                                          download_checkpoint,
+                                          is_url,
+)
+from mmseg_kd.checkpoint.safe_loading import (
+                                          CheckpointMismatchError,
+                                          allow_mmengine_checkpoint_types,
+                                          extract_state_dict,
+                                          load_checkpoint_file,
+                                          load_state_dict_strictly,
+)
 from mmseg_kd.checkpoint.sha256 import ChecksumMismatchError, check_file_sha256, expected_sha256, file_sha256
 
 __all__ = ['CheckpointDownloadError', 'CheckpointMismatchError', 'ChecksumMismatchError', 'NotACheckpointError',

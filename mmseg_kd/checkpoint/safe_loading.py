@@ -75,7 +75,8 @@ def load_checkpoint_file(path: str, *, what: str = 'checkpoint', allow_unsafe: b
         RuntimeError: the file is not a readable checkpoint, or needs code to unpickle.
     """
     if not isinstance(allow_unsafe, bool):
-        raise UserInputTypeError(f'allow_unsafe must be True or False, got {allow_unsafe!r} ({type(allow_unsafe).__name__})')
+        raise UserInputTypeError(
+            f'allow_unsafe must be True or False, got {allow_unsafe!r} ({type(allow_unsafe).__name__})')
     if os.path.isdir(path):
         inside = sorted(name for name in os.listdir(path) if name.endswith(('.pth', '.pt', '.ckpt')))[:5]
         hint = f" such as {', '.join(repr(os.path.join(path, name)) for name in inside)}" if inside else ''

@@ -20,8 +20,18 @@ from mmseg.datasets import ADE20KDataset, PascalVOCDataset
 from PIL import Image
 from scipy.io import savemat
 
-from mmseg_kd.datasets.procedural_cityscapes import (BUILDING, CAR, IGNORE, PERSON, POLE, ROAD, SIDEWALK, SKY,
-                                                     VEGETATION, render_scene)
+from mmseg_kd.datasets.procedural_cityscapes import (
+    BUILDING,
+    CAR,
+    IGNORE,
+    PERSON,
+    POLE,
+    ROAD,
+    SIDEWALK,
+    SKY,
+    VEGETATION,
+    render_scene,
+)
 
 
 def _lookup(scene_classes: Dict[int, int]) -> np.ndarray:

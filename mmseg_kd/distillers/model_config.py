@@ -29,11 +29,13 @@ def check_entry_settings(entry: dict, role: str) -> None:
     """
     for key in BOOLEAN_ENTRY_KEYS:
         if key in entry and not isinstance(entry[key], bool):
-            raise UserInputTypeError(f'{role}.{key} must be True or False, got {entry[key]!r} ({type(entry[key]).__name__}); '
-                            f'write it without quotes, e.g. {role}=dict(..., {key}=False)')
+            raise UserInputTypeError(
+                f'{role}.{key} must be True or False, got {entry[key]!r} ({type(entry[key]).__name__}); write it '
+                f'without quotes, e.g. {role}=dict(..., {key}=False)')
     for key in ('checkpoint', 'checkpoint_cache_dir'):
         if entry.get(key) is not None and not isinstance(entry[key], str):
-            raise UserInputTypeError(f'{role}.{key} must be a string or None, got {entry[key]!r} ({type(entry[key]).__name__})')
+            raise UserInputTypeError(
+                f'{role}.{key} must be a string or None, got {entry[key]!r} ({type(entry[key]).__name__})')
     expected_sha256(entry.get('checkpoint_sha256'), f'{role}.checkpoint_sha256')
     if 'cfg_path' in entry or 'model' in entry:
         unknown = sorted(set(entry) - set(ENTRY_KEYS) - {'model'})
@@ -41,8 +43,8 @@ def check_entry_settings(entry: dict, role: str) -> None:
             key = unknown[0]
             close = difflib.get_close_matches(key, ENTRY_KEYS, n=1)
             hint = f'did you mean {close[0]!r}? ' if close else ''
-            raise UserInputError(f'{role} has an unknown key {key!r}; {hint}the keys of an entry that names its model by '
-                             f"cfg_path or model are {', '.join(('model',) + ENTRY_KEYS)}")
+            raise UserInputError(f'{role} has an unknown key {key!r}; {hint}the keys of an entry that names its model '
+                                 f"by cfg_path or model are {', '.join(('model',) + ENTRY_KEYS)}")
 
 
 def resolve_model_config(entry: dict, role: str) -> ConfigDict:

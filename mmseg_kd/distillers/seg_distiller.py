@@ -22,7 +22,8 @@ from DDP, and ``train()`` cannot switch it out of eval mode (except its norm lay
 
 Connectors (``mmseg_kd/layers/connectors.py``) are built by the check, which knows the channel counts, into
 ``self.connectors`` (keyed by loss name): they are part of the distiller's state_dict, optimizer and DDP module.
-With ``connector_warmup`` the first iterations train the connectors alone (:mod:`~mmseg_kd.distillers.connector_warmup`).
+With ``connector_warmup`` the first iterations train the connectors alone
+(:mod:`~mmseg_kd.distillers.connector_warmup`).
 """
 import contextlib
 from typing import Dict, Optional, Tuple

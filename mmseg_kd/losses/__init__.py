@@ -9,8 +9,7 @@ from mmseg_kd.losses.channel_wise_divergence import ChannelWiseDivergence
 from mmseg_kd.losses.distill_loss import DistillLoss, FeatureDistillLoss, LogitDistillLoss
 from mmseg_kd.losses.feature_mse import FeatureMSE
 from mmseg_kd.losses.holistic_adversarial_distillation import HolisticAdversarialDistillation
-from mmseg_kd.losses.inter_class_similarity import (InterClassSimilarityDistillation,
-                                                    inter_class_similarity_matrix)
+from mmseg_kd.losses.inter_class_similarity import InterClassSimilarityDistillation, inter_class_similarity_matrix
 from mmseg_kd.losses.inter_intra_class_correlation import InterIntraClassCorrelation
 from mmseg_kd.losses.intra_class_feature_variation import IntraClassFeatureVariation
 from mmseg_kd.losses.kl_divergence import KLDivergence

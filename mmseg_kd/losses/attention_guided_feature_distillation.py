@@ -42,10 +42,8 @@ from typing import Optional
 import torch
 from torch import nn
 
-from mmseg_kd.layers.channel_spatial_attention import (ChannelSpatialAttention,
-                                                          ParameterFreeChannelSpatialAttention)
-from mmseg_kd.checkpoint.safe_loading import (extract_state_dict, load_checkpoint_file,
-                                             load_state_dict_strictly)
+from mmseg_kd.checkpoint.safe_loading import extract_state_dict, load_checkpoint_file, load_state_dict_strictly
+from mmseg_kd.layers.channel_spatial_attention import ChannelSpatialAttention, ParameterFreeChannelSpatialAttention
 from mmseg_kd.losses.distill_loss import FeatureDistillLoss
 from mmseg_kd.registry import MODELS
 from mmseg_kd.utils.argument_checks import boolean, integer_at_least, one_of, text

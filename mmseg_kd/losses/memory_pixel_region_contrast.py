@@ -60,13 +60,19 @@ from mmcv.cnn import build_norm_layer
 from mmengine.dist import get_rank
 from torch import nn
 
-from mmseg_kd.utils.all_gather import all_gather_rows
-from mmseg_kd.schedules.loss_weight_schedules import current_train_iteration
 from mmseg_kd.layers.class_embedding_queue import ClassEmbeddingQueue
 from mmseg_kd.losses.distill_loss import DistillLoss, full_precision, labels_at
 from mmseg_kd.registry import MODELS
-from mmseg_kd.utils.argument_checks import (integer, integer_at_least, non_negative_number, norm_config, one_of,
-                                            positive_number)
+from mmseg_kd.schedules.loss_weight_schedules import current_train_iteration
+from mmseg_kd.utils.all_gather import all_gather_rows
+from mmseg_kd.utils.argument_checks import (
+    integer,
+    integer_at_least,
+    non_negative_number,
+    norm_config,
+    one_of,
+    positive_number,
+)
 
 # Random streams of the per-iteration generators.
 _PIXEL_CHOICE, _PIXEL_SLOTS, _REGION_SLOTS = 0, 1, 2

@@ -31,9 +31,9 @@ from typing import Optional
 import torch
 import torch.nn.functional as F
 
-from mmseg_kd.utils.all_gather import all_gather_rows, all_gather_with_grad
 from mmseg_kd.losses.distill_loss import DistillLoss
 from mmseg_kd.registry import MODELS
+from mmseg_kd.utils.all_gather import all_gather_rows, all_gather_with_grad
 from mmseg_kd.utils.argument_checks import boolean, integer_at_least, positive_number
 
 
@@ -72,8 +72,8 @@ class MiniBatchPixelRelation(DistillLoss):
 
     Args:
         tau: temperature τ > 0 of the relation softmax (CIRKD: 0.1).
-        pool_size: p (an integer >= 1), average-pool both feature maps p×p (stride p, ceil mode) before relating pixels, to
-            bound memory (N² per image pair shrinks by p⁴); ``None`` (CIRKD's default) keeps every pixel.
+        pool_size: p (an integer >= 1), average-pool both feature maps p×p (stride p, ceil mode) before relating
+            pixels, to bound memory (N² per image pair shrinks by p⁴); ``None`` (CIRKD's default) keeps every pixel.
         gather_across_gpus: relate each local image to the images of every process (see module
             docstring); ``False`` (CIRKD) relates the images of each process's own batch.
         loss_weight, weight_schedule: see :class:`DistillLoss`.

@@ -26,8 +26,14 @@ from mmengine.config import Config, DictAction
 
 import mmseg_kd  # noqa: F401  (registers the distiller and the losses)
 from mmseg_kd.analysis.teacher_student_figure import draw_teacher_student_figure
-from mmseg_kd.analysis.teacher_student_inference import (dataset_meta, find_in_datasets, inference_pipeline,
-                                                         load_distiller, run_teacher_and_student, sample_info)
+from mmseg_kd.analysis.teacher_student_inference import (
+    dataset_meta,
+    find_in_datasets,
+    inference_pipeline,
+    load_distiller,
+    run_teacher_and_student,
+    sample_info,
+)
 from mmseg_kd.losses.inter_class_similarity import inter_class_similarity_matrix
 from mmseg_kd.utils.progress import announce_step, track_progress
 

@@ -1,4 +1,5 @@
-# DeepLabV3 (ASPP) with a MobileNetV2 backbone, output stride 8 (mmseg's architecture; num_classes and data are set per dataset).
+# DeepLabV3 (ASPP) with a MobileNetV2 backbone, output stride 8 (mmseg's architecture; num_classes and data are set per
+# dataset).
 _base_ = ['mmseg::_base_/models/deeplabv3_r50-d8.py']
 model = dict(
     pretrained='mmcls://mobilenet_v2',

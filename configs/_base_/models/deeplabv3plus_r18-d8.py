@@ -1,4 +1,5 @@
-# DeepLabV3+ with a ResNetV1c-18 backbone, output stride 8 (mmseg's architecture; num_classes and data are set per dataset).
+# DeepLabV3+ with a ResNetV1c-18 backbone, output stride 8 (mmseg's architecture; num_classes and data are set per
+# dataset).
 _base_ = ['mmseg::_base_/models/deeplabv3plus_r50-d8.py']
 model = dict(
     pretrained='open-mmlab://resnet18_v1c',

@@ -1,4 +1,5 @@
-# UPerNet with a Swin-B backbone (window 7, ImageNet-1k pre-trained) (mmseg's architecture; num_classes and data are set per dataset).
+# UPerNet with a Swin-B backbone (window 7, ImageNet-1k pre-trained) (mmseg's architecture; num_classes and data are set
+# per dataset).
 _base_ = ['mmseg::_base_/models/upernet_swin.py']
 checkpoint = 'https://download.openmmlab.com/mmsegmentation/v0.5/pretrain/swin/swin_base_patch4_window7_224_20220317-e9b98025.pth'  # noqa
 model = dict(

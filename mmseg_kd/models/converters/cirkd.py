@@ -33,9 +33,17 @@ from typing import List
 
 from mmseg_kd.models.converters.backbone_layouts import mobilenetv2_rules, resnet_depth
 from mmseg_kd.models.converters.checkpoint_layouts import wrong_converter_message
-from mmseg_kd.models.converters.key_mapping import (ConvertedCheckpoint, RenameRule, StateDict,
-                                                    UnsupportedCheckpointError, classes_of, config_for, prefixed,
-                                                    rename_keys, split_off)
+from mmseg_kd.models.converters.key_mapping import (
+    ConvertedCheckpoint,
+    RenameRule,
+    StateDict,
+    UnsupportedCheckpointError,
+    classes_of,
+    config_for,
+    prefixed,
+    rename_keys,
+    split_off,
+)
 
 CONVERTER = 'cirkd2mmseg'
 HANDLES = ('CIRKD v1 checkpoints: DeepLabV3-ResNet101/ResNet18/MobileNetV2, PSPNet-ResNet18 and the ImageNet '

@@ -18,8 +18,12 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
-from mmseg_kd.checkpoint import (CheckpointMismatchError, extract_state_dict, load_checkpoint_file,
-                                 load_state_dict_strictly)
+from mmseg_kd.checkpoint import (
+    CheckpointMismatchError,
+    extract_state_dict,
+    load_checkpoint_file,
+    load_state_dict_strictly,
+)
 from mmseg_kd.models.converters.key_mapping import ConvertedCheckpoint, StateDict, UnsupportedCheckpointError
 from mmseg_kd.registry import MODELS
 

@@ -34,9 +34,17 @@ import torch
 
 from mmseg_kd.models.converters.backbone_layouts import mobilenetv2_rules, resnet_depth
 from mmseg_kd.models.converters.checkpoint_layouts import wrong_converter_message
-from mmseg_kd.models.converters.key_mapping import (ConvertedCheckpoint, RenameRule, StateDict,
-                                                    UnsupportedCheckpointError, add_missing_num_batches_tracked,
-                                                    classes_of, config_for, rename_keys, split_off)
+from mmseg_kd.models.converters.key_mapping import (
+    ConvertedCheckpoint,
+    RenameRule,
+    StateDict,
+    UnsupportedCheckpointError,
+    add_missing_num_batches_tracked,
+    classes_of,
+    config_for,
+    rename_keys,
+    split_off,
+)
 
 CONVERTER = 'deeplabv3plus2mmseg'
 HANDLES = ('DeepLabV3+ checkpoints of the jfzhang95/pytorch-deeplab-xception lineage (Overhaul, AICSD, AttnFD) '

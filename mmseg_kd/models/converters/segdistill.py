@@ -37,9 +37,17 @@ from typing import List
 import torch
 
 from mmseg_kd.models.converters.checkpoint_layouts import wrong_converter_message
-from mmseg_kd.models.converters.key_mapping import (ConvertedCheckpoint, RenameRule, StateDict,
-                                                    UnsupportedCheckpointError, block_count, classes_of,
-                                                    linear_to_conv1x1, rename_keys, split_off)
+from mmseg_kd.models.converters.key_mapping import (
+    ConvertedCheckpoint,
+    RenameRule,
+    StateDict,
+    UnsupportedCheckpointError,
+    block_count,
+    classes_of,
+    linear_to_conv1x1,
+    rename_keys,
+    split_off,
+)
 
 CONVERTER = 'segdistill2mmseg'
 HANDLES = ("SegDistill's teachers: SegFormer in the NVlabs/SegFormer layout (NVlabs head) and Swin UPerNet in the "
