@@ -37,12 +37,7 @@ from mmengine.logging import print_log
 
 from mmseg_kd.checkpoint.download_progress import DownloadProgress
 from mmseg_kd.checkpoint.safe_loading import looks_like_torch_file
-from mmseg_kd.checkpoint.sha256 import (
-    ChecksumMismatchError,
-    file_sha256,
-    mismatch_message,
-    sha256_matches,
-)
+from mmseg_kd.checkpoint.sha256 import ChecksumMismatchError, file_sha256, mismatch_message, sha256_matches
 from mmseg_kd.utils.user_input_error import UserFileError
 
 URL_PREFIXES = ('http://', 'https://')
