@@ -164,6 +164,11 @@ def run_tool(*args):
     return subprocess.run([PYTHON, *map(str, args)], cwd=REPO, capture_output=True, text=True, timeout=600)
 
 
+def stopped_with(result, tool, error, message):
+    """Whether the tool stopped with its one-block error: the header naming the error, then the message."""
+    return f'==== {tool} stopped: {error} ====\n{message}' in result.stderr
+
+
 def train(root, tmp_path):
     return run_tool('tools/train.py', STUDENT_CFG, '--work-dir', tmp_path / 'run', '--cfg-options',
                     f'train_dataloader.dataset.data_root={root}', f'val_dataloader.dataset.data_root={root}',
@@ -182,8 +187,9 @@ def test_a_training_label_outside_the_classes_stops_train_py_naming_the_file(pri
     write_label(label, values)
     result = train(root, tmp_path)
     assert result.returncode != 0
-    assert (f"BadDataError: label map '{label}' holds value(s) 40 (6 pixels), which are neither one of the 19 "
-            'classes 0..18 nor the ignore index 255') in result.stderr
+    assert stopped_with(result, 'train.py', 'BadDataError',
+                        f"label map '{label}' holds value(s) 40 (6 pixels), which are neither one of the 19 "
+                        'classes 0..18 nor the ignore index 255')
     assert 'IndexError' not in result.stderr
 
 
@@ -195,8 +201,9 @@ def test_a_validation_label_outside_the_classes_stops_test_py_naming_the_file(pr
     write_label(label, values)
     result = evaluate(root, tmp_path, r18_checkpoint)
     assert result.returncode != 0
-    assert (f"BadDataError: label map '{label}' holds value(s) 40 (4 pixels), which are neither one of the 19 "
-            'classes 0..18 nor the ignore index 255') in result.stderr
+    assert stopped_with(result, 'test.py', 'BadDataError',
+                        f"label map '{label}' holds value(s) 40 (4 pixels), which are neither one of the 19 "
+                        'classes 0..18 nor the ignore index 255')
     assert not re.search(r'mIoU: \d', result.stdout + result.stderr)  # no evaluation printed
 
 
@@ -205,7 +212,8 @@ def test_an_empty_image_stops_test_py_naming_the_file(pristine_root, tmp_path, r
     image.write_bytes(b'')
     result = evaluate(root, tmp_path, r18_checkpoint)
     assert result.returncode != 0
-    assert f"BadDataError: image '{image}' is empty (0 bytes: an interrupted copy or download?)" in result.stderr
+    assert stopped_with(result, 'test.py', 'BadDataError',
+                        f"image '{image}' is empty (0 bytes: an interrupted copy or download?)")
 
 
 def test_image_folders_with_only_empty_city_folders_stop_train_py_before_the_build(pristine_root, tmp_path):
