@@ -18,6 +18,7 @@ LOSSES = dict(
                   teacher=LOGITS))
 
 
+@pytest.mark.serial
 def test_cwd_overhead_ratio_on_cpu_stays_below_1_15(tmp_path):
     """tools/analysis/benchmark.py on the CWD config (PSPNet-R101 -> PSPNet-R18), median of 7 alternating rounds."""
     out = tmp_path / 'benchmark.json'
