@@ -3,6 +3,8 @@
     python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp] [--auto-scale-lr]
                              [--cfg-options k=v ...]
     bash tools/dist_train.sh CONFIG GPUS [same options]
+
+A config with unlabeled images is checked before anything is built (``mmseg_kd/datasets/unlabeled_images_check.py``).
 """
 import argparse
 import os
@@ -11,6 +13,7 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import mmseg_kd  # noqa: F401  (registers the distiller, losses and safe checkpoint types)
+from mmseg_kd.datasets.unlabeled_images_check import check_unlabeled_images
 from mmseg_kd.engine.runner_setup import (add_training_hooks, apply_common_options, check_dataset_paths,
                                           check_unused_parameters_allowed, finish_process_group,
                                           start_cpu_process_group)
@@ -52,6 +55,8 @@ def build_config(args) -> Config:
         cfg.resume, cfg.load_from = True, None
     elif args.resume:
         cfg.resume, cfg.load_from = True, args.resume
+    for note in check_unlabeled_images(cfg):
+        print(f'unlabeled images: {note}', flush=True)
     add_training_hooks(cfg)
     check_unused_parameters_allowed(cfg)
     check_dataset_paths(cfg, ('train_dataloader', 'val_dataloader'))
