@@ -4,7 +4,9 @@
                              [--cfg-options k=v ...]
     bash tools/dist_train.sh CONFIG GPUS [same options]
 
-A config with unlabeled images is checked before anything is built (``mmseg_kd/datasets/unlabeled_images_check.py``).
+A config with ``compute_budget`` trains as many iterations as its budget in student steps allows
+(``mmseg_kd/engine/compute_budget.py``); a config with unlabeled images is checked before anything is built
+(``mmseg_kd/datasets/unlabeled_images_check.py``).
 """
 import argparse
 import os
@@ -14,6 +16,7 @@ from mmengine.runner import Runner
 
 import mmseg_kd  # noqa: F401  (registers the distiller, losses and safe checkpoint types)
 from mmseg_kd.datasets.unlabeled_images_check import check_unlabeled_images
+from mmseg_kd.engine.compute_budget import apply_compute_budget
 from mmseg_kd.engine.runner_setup import (add_training_hooks, apply_common_options, check_dataset_paths,
                                           check_unused_parameters_allowed, finish_process_group,
                                           start_cpu_process_group)
@@ -55,6 +58,7 @@ def build_config(args) -> Config:
         cfg.resume, cfg.load_from = True, None
     elif args.resume:
         cfg.resume, cfg.load_from = True, args.resume
+    apply_compute_budget(cfg)
     for note in check_unlabeled_images(cfg):
         print(f'unlabeled images: {note}', flush=True)
     add_training_hooks(cfg)
