@@ -1,8 +1,8 @@
 """mmseg-kd: knowledge distillation for semantic segmentation on mmsegmentation 1.x.
 
-Importing the package registers the distiller, the losses, the loss-weight schedules and the checked loading
-steps in mmseg's registries, and allow-lists the few mmengine/numpy types of training checkpoints for torch's
-weights-only loading (so ``--resume`` works on torch >= 2.6 with safe loading left on).
+Importing the package registers the distiller, the losses, the loss-weight schedules, the checked loading steps and
+the transform of unlabeled images in mmseg's registries, and allow-lists the few mmengine/numpy types of training
+checkpoints for torch's weights-only loading (so ``--resume`` works on torch >= 2.6 with safe loading left on).
 
 It also silences one warning, here and nowhere else: mmengine resolves every ``mmseg::`` config reference
 through ``pkg_resources`` (``mmengine.utils.package_utils.is_installed`` imports and re-imports it), which is

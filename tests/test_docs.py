@@ -9,7 +9,7 @@ The ```bash blocks of the docs are read in reading order (:data:`DOC_ORDER`) and
 
   - every ``tools/train.py`` run trains 1 iteration (batch 2, as BN needs), validating and saving a
     checkpoint at it, so the ``iter_N.pth`` the docs name is ``iter_1.pth`` here;
-  - the demo data generator writes 2 training and 2 validation scenes;
+  - the demo data generator writes 2 training (1 labeled) and 2 validation scenes;
 
 * a ```python block whose first line is a comment naming a file (``# my_configs/x.py``) is written to that
   path of the sandbox where it appears: the configs and code the docs show are what runs;
@@ -48,13 +48,13 @@ from image_checks import assert_real_png
 
 DOCS = REPO / 'docs'
 DOC_ORDER = ('getting_started.md', 'architecture.md', 'writing_a_distillation_config.md', 'adding_a_loss.md',
-             'datasets.md', 'methods.md', 'reliability.md', 'benchmarks.md', 'teachers.md', 'model_converters.md',
-             'reproducing_the_papers.md')
+             'datasets.md', 'unlabeled_images.md', 'methods.md', 'reliability.md', 'benchmarks.md', 'teachers.md',
+             'model_converters.md', 'reproducing_the_papers.md')
 SANDBOX_COPIES = ('configs', 'distillation_configs', 'tools', 'mmseg_kd')
 SMALL_TRAINING = ['--cfg-options', 'train_cfg.max_iters=1', 'train_cfg.val_interval=1',
                   'default_hooks.checkpoint.interval=1', 'param_scheduler.0.end=1',
                   'train_dataloader.batch_size=2']
-SMALL_DATA = ['--num-train', '2', '--num-val', '2']
+SMALL_DATA = ['--num-train', '2', '--num-val', '2', '--num-labeled', '1']
 DEMO_TEACHER = 'work_dirs/demo/teacher_pspnet_r101.pth'
 FILE_HEADER = re.compile(r'^# ([\w./-]+\.py)$')
 
@@ -86,19 +86,40 @@ COVERED_ELSEWHERE = (
     Coverage('python tools/train.py configs/demo/pspnet_r101-d8_demo-cityscapes-64x128.py',
              '`make demo` (trains the teacher)',
              ((DEMO, "TEACHER_CFG = 'configs/demo/pspnet_r101-d8_demo-cityscapes-64x128.py'"),
-              (DEMO, "train(TEACHER_CFG, 'teacher', args.teacher_iters)"),
+              (DEMO, "train(TEACHER_CFG, 'teacher', f'compute_budget.student_steps={args.teacher_iters}')"),
               (DEMO, "run_tool('tools/train.py', config, '--work-dir', osp.join(WORK, name)"))),
     Coverage('cp work_dirs/demo/teacher/', '`make demo` (copies the teacher checkpoint)',
              ((DEMO, "TEACHER_CKPT = osp.join(WORK, 'teacher_pspnet_r101.pth')"),
               (DEMO, "shutil.copy(osp.join(WORK, 'teacher'"))),
+    Coverage('python tools/train.py configs/demo/pspnet_r18-d8_demo-cityscapes-64x128-8labeled.py',
+             '`make demo` (trains the student on 8 labeled scenes at the compute budget)',
+             ((DEMO, "FEW_LABELS_CFG = 'configs/demo/pspnet_r18-d8_demo-cityscapes-64x128-8labeled.py'"),
+              (DEMO, "('few_labels', FEW_LABELS_CFG"),
+              (DEMO, "budget = [f'compute_budget.student_steps={args.student_steps}'"))),
+    Coverage('python tools/train.py distillation_configs/kd/kd_pspnet-r101_pspnet-r18_demo-8labeled-unlabeled_'
+             'cityscapes.py',
+             '`make demo` (distils the student on 8 labeled and 248 unlabeled scenes at the compute budget)',
+             ((DEMO, "UNLABELED_KD_CFG = 'distillation_configs/kd/kd_pspnet-r101_pspnet-r18_demo-8labeled-unlabeled_"
+                     "cityscapes.py'"),
+              (DEMO, "('few_labels_kd', UNLABELED_KD_CFG"),
+              (DEMO, "options += teacher + [f'compute_budget.step_costs={step_costs_file(distilled, "
+                     "args.measure_step_costs)}']"))),
+    Coverage('python tools/test.py distillation_configs/kd/kd_pspnet-r101_pspnet-r18_demo-8labeled-unlabeled_'
+             'cityscapes.py',
+             '`make demo` (evaluates the distilled student)',
+             ((DEMO, "run_tool('tools/test.py', config, checkpoint"), (DEMO, "evaluate(config, checkpoint, name)"))),
+    Coverage('python tools/train.py configs/demo/pspnet_r18-d8_demo-cityscapes-64x128.py',
+             '`make demo` (trains the student on every labeled scene at the compute budget)',
+             ((DEMO, "STUDENT_CFG = 'configs/demo/pspnet_r18-d8_demo-cityscapes-64x128.py'"),
+              (DEMO, "('all_labels', STUDENT_CFG"))),
     Coverage('python tools/train.py distillation_configs/cwd/cwd_pspnet-r101_pspnet-r18_demo_cityscapes.py',
-             '`make demo` (distils the student)',
+             '`make demo` (distils the student on every labeled scene at the compute budget)',
              ((DEMO, "DISTILL_CFG = 'distillation_configs/cwd/cwd_pspnet-r101_pspnet-r18_demo_cityscapes.py'"),
-              (DEMO, "('cwd', DISTILL_CFG, [f'model.teacher.checkpoint={TEACHER_CKPT}']"))),
+              (DEMO, "('all_labels_cwd', DISTILL_CFG"))),
     Coverage('python tools/test.py distillation_configs/cwd/cwd_pspnet-r101_pspnet-r18_demo_cityscapes.py',
              '`make demo` (evaluates the student)',
              ((DEMO, "run_tool('tools/test.py', config, checkpoint"),
-              (DEMO, "evaluate(config, checkpoints[name], name)"))),
+              (DEMO, "evaluate(config, checkpoint, name)"))),
     Coverage('python tools/dataset_converters/cityscapes.py', 'tests/test_datasets.py (converts a miniature copy of '
              'the official layout, then trains and evaluates on it)',
              (('tests/test_datasets.py', "run(PYTHON, 'tools/dataset_converters/cityscapes.py', root)"),)),
@@ -133,8 +154,8 @@ COVERED_ELSEWHERE = (
              (('tests/test_checkpoint_download.py', 'def test_fetch_teacher_tool_checks_then_fills_the_cache('),)),
     Coverage('python tools/analysis/plot_logs.py work_dirs/demo/', "the guide's run of plot_logs.py",
              same_options_as_a_run=True),
-    Coverage('python tools/analysis/visualize.py distillation_configs/cwd/cwd_pspnet-r101_pspnet-r18_demo_'
-             'cityscapes.py work_dirs/demo/', "the guide's run of visualize.py", same_options_as_a_run=True),
+    Coverage('python tools/analysis/visualize.py distillation_configs/kd/kd_pspnet-r101_pspnet-r18_demo-8labeled-'
+             'unlabeled_cityscapes.py work_dirs/demo/', "the guide's run of visualize.py", same_options_as_a_run=True),
 )
 
 # Picture layouts, as documented in tools/analysis/plot_logs.py and visualize.py.

@@ -1,16 +1,23 @@
-"""``make demo``: distillation on generated street scenes, on the CPU, in a few minutes.
+"""``make demo``: a big teacher lifts a small student that has few labels, through unlabeled images, on the CPU.
 
-1. writes procedural street scenes in the Cityscapes layout to ``data/demo_cityscapes`` (once);
-2. trains the teacher, PSPNet-R101, with ``tools/train.py`` (once; cached in ``work_dirs/demo``);
-3. trains the student, PSPNet-R18, alone and with distillation, on the same budget and seed;
-4. evaluates all three with ``tools/test.py``, prints one table (mIoU and time), and draws a picture comparing
-   their predictions on validation images (``work_dirs/demo/comparison.png``; the distilled student is first
-   exported to a plain mmseg checkpoint with ``tools/export_student.py``).
+1. writes procedural street scenes in the Cityscapes layout to ``data/demo_cityscapes`` and a split of their
+   training scenes into 8 labeled and the rest unlabeled (once; again when the generator's settings change);
+2. trains the teacher, PSPNet-R101, on every labeled training scene (once; cached in ``work_dirs/demo``);
+3. trains the student, PSPNet-R18, at one compute budget (``--student-steps`` steps of the student alone), four
+   times: on the 8 labeled scenes alone; on the 8 labeled scenes plus the others as unlabeled images, with pixel-wise
+   KD from the teacher; on every labeled scene alone; on every labeled scene with CWD. Each distillation run trains
+   as many iterations as the budget pays for at its measured step cost (``compute_budget``; the costs are the
+   records in ``configs/demo/step_costs/``, ``--measure-step-costs`` measures them again on this machine);
+4. evaluates every model with ``tools/test.py``, prints one table, writes ``work_dirs/demo/results.json`` and draws
+   the predictions side by side in ``work_dirs/demo/comparison.png`` (distilled students exported to plain mmseg
+   checkpoints with ``tools/export_student.py``).
 
 Everything runs through the same tools a user runs; logs and checkpoints land in ``work_dirs/demo``.
 """
 import argparse
 import glob
+import hashlib
+import json
 import os
 import os.path as osp
 import re
@@ -18,25 +25,41 @@ import shutil
 import subprocess
 import sys
 import time
+from dataclasses import asdict, dataclass
+from typing import List, Optional
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, REPO)
 
-from mmseg_kd.datasets.procedural_cityscapes import write_cityscapes_layout  # noqa: E402
+from mmseg_kd.datasets.label_split import split_paths, write_label_split  # noqa: E402
+from mmseg_kd.datasets.procedural_cityscapes import SCENES_FILE, scene_settings, write_cityscapes_layout  # noqa: E402
 
 PICTURE_IMAGES = 4  # validation images shown in the comparison picture
 
 DATA_ROOT = 'data/demo_cityscapes'
+NUM_TRAIN, NUM_VAL, NUM_LABELED, SIZE = 256, 64, 8, (64, 128)
 WORK = 'work_dirs/demo'
 TEACHER_CFG = 'configs/demo/pspnet_r101-d8_demo-cityscapes-64x128.py'
 STUDENT_CFG = 'configs/demo/pspnet_r18-d8_demo-cityscapes-64x128.py'
+FEW_LABELS_CFG = 'configs/demo/pspnet_r18-d8_demo-cityscapes-64x128-8labeled.py'
+UNLABELED_KD_CFG = 'distillation_configs/kd/kd_pspnet-r101_pspnet-r18_demo-8labeled-unlabeled_cityscapes.py'
 DISTILL_CFG = 'distillation_configs/cwd/cwd_pspnet-r101_pspnet-r18_demo_cityscapes.py'
 TEACHER_CKPT = osp.join(WORK, 'teacher_pspnet_r101.pth')
+TEACHER_RECORD = osp.join(WORK, 'teacher_pspnet_r101.json')  # how the cached teacher was trained
+SHIPPED_STEP_COSTS = 'configs/demo/step_costs'
 
 
-def schedule_options(iters: int) -> list:
-    return [f'train_cfg.max_iters={iters}', f'train_cfg.val_interval={iters}',
-            f'default_hooks.checkpoint.interval={iters}', f'param_scheduler.0.end={iters}']
+@dataclass
+class Row:
+    """One line of the table and one entry of results.json."""
+    name: str
+    labeled_images: int
+    unlabeled_images: int
+    iterations: int
+    train_seconds: Optional[float]
+    val_miou: float
+    config: str
+    note: str = ''
 
 
 def run_tool(*args) -> str:
@@ -48,19 +71,30 @@ def run_tool(*args) -> str:
     lines = []
     for line in process.stdout:
         lines.append(line)
-        if re.search(r'Iter\(train\)|mIoU:|Error', line):
-            print('   ', line.rstrip()[-150:], flush=True)
+        found = re.search(r'Iter\(train\)|mIoU:|Error|compute budget:', line)
+        if found:
+            print('   ', line.rstrip()[found.start():][:150], flush=True)
     if process.wait() != 0:
         sys.exit(''.join(lines[-40:]) + f'\n{command[1]} failed')
     return ''.join(lines)
 
 
-def train(config: str, name: str, iters: int, *options) -> float:
-    """Train ``config`` for ``iters`` iterations into work_dirs/demo/NAME; returns the wall time in seconds."""
-    start = time.time()
-    run_tool('tools/train.py', config, '--work-dir', osp.join(WORK, name),
-             '--cfg-options', *schedule_options(iters), *options)
-    return time.time() - start
+def load_average() -> float:
+    return round(os.getloadavg()[0], 2)
+
+
+def train(config: str, name: str, *options) -> dict:
+    """Train ``config`` into work_dirs/demo/NAME at a compute budget given in ``options``; returns its wall time,
+    the iterations the budget paid for (tools/train.py records them) and the load average before and after."""
+    budget_record = osp.join(WORK, name, 'compute_budget.json')
+    if osp.isfile(budget_record):
+        os.remove(budget_record)
+    load_before, start = load_average(), time.time()
+    run_tool('tools/train.py', config, '--work-dir', osp.join(WORK, name), '--cfg-options', *options)
+    seconds = time.time() - start
+    with open(budget_record) as file:
+        iterations = json.load(file)['iterations']
+    return dict(seconds=round(seconds, 1), iterations=iterations, load=[load_before, load_average()])
 
 
 def evaluate(config: str, checkpoint: str, name: str) -> float:
@@ -71,8 +105,84 @@ def evaluate(config: str, checkpoint: str, name: str) -> float:
     return float(found[-1])
 
 
+def prepare_data(num_train: int, num_val: int, num_labeled: int) -> dict:
+    """The scenes and the split, written unless the data root already holds exactly these."""
+    wanted = scene_settings(num_train, num_val, SIZE, seed=0)
+    scenes_file = osp.join(DATA_ROOT, SCENES_FILE)
+    current = json.load(open(scenes_file)) if osp.isfile(scenes_file) else None
+    if current != wanted:
+        if osp.isdir(DATA_ROOT):
+            print(f'{DATA_ROOT} holds other scenes ({current}); writing them again', flush=True)
+            shutil.rmtree(DATA_ROOT)
+        write_cityscapes_layout(DATA_ROOT, num_train=num_train, num_val=num_val, size=SIZE, seed=0)
+    if not all(osp.isfile(osp.join(DATA_ROOT, path)) for path in split_paths(DATA_ROOT, num_labeled)):
+        write_label_split(DATA_ROOT, num_labeled, seed=0)
+    return wanted
+
+
+def config_digest(path: str) -> str:
+    """A hash of a config as mmengine reads it (its _base_ files included)."""
+    from mmengine.config import Config
+    return hashlib.sha256(Config.fromfile(path).pretty_text.encode()).hexdigest()[:16]
+
+
+def teacher_row(args, scenes: dict) -> Row:
+    """Train the teacher unless the cached one was trained by this config on these scenes for these iterations."""
+    wanted = dict(scenes=scenes, iterations=args.teacher_iters, config_digest=config_digest(TEACHER_CFG))
+    cached = json.load(open(TEACHER_RECORD)) if osp.isfile(TEACHER_RECORD) else {}
+    note = f'cached: {TEACHER_CKPT}'
+    if args.retrain_teacher or not osp.isfile(TEACHER_CKPT) or \
+            {key: cached.get(key) for key in wanted} != wanted:
+        run = train(TEACHER_CFG, 'teacher', f'compute_budget.student_steps={args.teacher_iters}')
+        shutil.copy(osp.join(WORK, 'teacher', f'iter_{args.teacher_iters}.pth'), TEACHER_CKPT)
+        cached = dict(wanted, train_seconds=run['seconds'], load=run['load'])
+        with open(TEACHER_RECORD, 'w') as file:
+            json.dump(cached, file, indent=2)
+        note = 'trained now'
+    return Row('teacher PSPNet-R101', scenes['num_train'], 0, args.teacher_iters, cached['train_seconds'],
+               evaluate(TEACHER_CFG, TEACHER_CKPT, 'teacher'), TEACHER_CFG, note)
+
+
+def step_costs_file(config: str, measure: bool) -> str:
+    """The step-cost record of a distillation config: the shipped one, or measured now into work_dirs/demo."""
+    name = osp.splitext(osp.basename(config))[0] + '.json'
+    if not measure:
+        return osp.join(SHIPPED_STEP_COSTS, name)
+    path = osp.join(WORK, 'step_costs', name)
+    os.makedirs(osp.dirname(path), exist_ok=True)
+    run_tool('tools/analysis/benchmark.py', config, '--batch-size', 4, '--device', 'cpu', '--iters', 11,
+             '--warmup', 2, '--out', path)
+    return path
+
+
+def student_rows(args, scenes: dict) -> List[tuple]:
+    """(row, config, checkpoint) of the four student runs at the same compute budget."""
+    labeled, unlabeled = scenes['num_train'], 0
+    few_unlabeled = labeled - args.num_labeled
+    budget = [f'compute_budget.student_steps={args.student_steps}', f'randomness.seed={args.seed}']
+    teacher = [f'model.teacher.checkpoint={TEACHER_CKPT}']
+    runs = (
+        ('few_labels', FEW_LABELS_CFG, f'student PSPNet-R18, {args.num_labeled} labeled', args.num_labeled, 0, None),
+        ('few_labels_kd', UNLABELED_KD_CFG,
+         f'student PSPNet-R18, {args.num_labeled} labeled + {few_unlabeled} unlabeled, KD', args.num_labeled,
+         few_unlabeled, UNLABELED_KD_CFG),
+        ('all_labels', STUDENT_CFG, 'student PSPNet-R18, all labeled', labeled, unlabeled, None),
+        ('all_labels_cwd', DISTILL_CFG, 'student PSPNet-R18, all labeled, CWD', labeled, unlabeled, DISTILL_CFG))
+    rows = []
+    for name, config, title, num_labeled, num_unlabeled, distilled in runs:
+        options = list(budget)
+        if distilled:
+            options += teacher + [f'compute_budget.step_costs={step_costs_file(distilled, args.measure_step_costs)}']
+        run = train(config, name, *options)
+        checkpoint = osp.join(WORK, name, f"iter_{run['iterations']}.pth")
+        row = Row(title, num_labeled, num_unlabeled, run['iterations'], run['seconds'],
+                  evaluate(config, checkpoint, name), config, f"load {run['load'][0]} -> {run['load'][1]}")
+        rows.append((row, config, checkpoint))
+    return rows
+
+
 def draw_comparison(checkpoints: dict, out_file: str) -> None:
-    """Predictions of teacher, student alone and distilled student on validation images, side by side."""
+    """Predictions of the teacher and the students on validation images, side by side."""
     import numpy as np
     from mmengine.registry import init_default_scope
     from mmseg.apis import inference_model, init_model
@@ -94,48 +204,64 @@ def draw_comparison(checkpoints: dict, out_file: str) -> None:
                                meta['palette'], out_file)
 
 
-def main():
+def print_table(rows: List[Row], budget: int) -> None:
+    print(f'\nstudents at equal compute: {budget} student steps each\n')
+    print('| model | labeled images | unlabeled images | iterations | train time (s) | val mIoU |')
+    print('|---|---|---|---|---|---|')
+    for row in rows:
+        seconds = f'{row.train_seconds:.0f}' + (' (cached)' if row.note.startswith('cached') else '')
+        print(f'| {row.name} | {row.labeled_images} | {row.unlabeled_images} | {row.iterations} | {seconds} | '
+              f'{row.val_miou:.2f} |')
+
+
+def parse_args():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    parser.add_argument('--teacher-iters', type=int, default=200)
-    parser.add_argument('--student-iters', type=int, default=100)
+    parser.add_argument('--teacher-iters', type=int, default=300)
+    parser.add_argument('--student-steps', type=int, default=480,
+                        help='the compute budget of every student run, in steps of the student alone')
+    parser.add_argument('--seed', type=int, default=0, help='seed of the student runs (the teacher uses 0)')
+    parser.add_argument('--num-train', type=int, default=NUM_TRAIN, help='generated training scenes')
+    parser.add_argument('--num-val', type=int, default=NUM_VAL, help='generated validation scenes')
+    parser.add_argument('--measure-step-costs', action='store_true',
+                        help='measure the step costs of the distillation configs on this machine instead of reading '
+                             f'the records in {SHIPPED_STEP_COSTS}/')
     parser.add_argument('--retrain-teacher', action='store_true', help='train the teacher again')
     args = parser.parse_args()
+    args.num_labeled = NUM_LABELED  # the configs read splits/8/
+    return args
+
+
+def main():
+    args = parse_args()
     os.chdir(REPO)
-    if not osp.isdir(osp.join(DATA_ROOT, 'leftImg8bit')):
-        print(f'writing generated street scenes to {DATA_ROOT}', flush=True)
-        write_cityscapes_layout(DATA_ROOT, num_train=64, num_val=16, size=(64, 128), seed=0)
+    start = time.time()
+    os.makedirs(WORK, exist_ok=True)
+    scenes = prepare_data(args.num_train, args.num_val, args.num_labeled)
+    rows = [teacher_row(args, scenes)]
+    students = student_rows(args, scenes)
+    rows += [row for row, _, _ in students]
+    print_table(rows, args.student_steps)
 
-    rows = []
-    if args.retrain_teacher or not osp.isfile(TEACHER_CKPT):
-        seconds = train(TEACHER_CFG, 'teacher', args.teacher_iters)
-        shutil.copy(osp.join(WORK, 'teacher', f'iter_{args.teacher_iters}.pth'), TEACHER_CKPT)
-        teacher_time = f'{seconds:.0f}'
-    else:
-        teacher_time = f'cached ({TEACHER_CKPT})'
-    rows.append(('teacher PSPNet-R101', args.teacher_iters, teacher_time,
-                 evaluate(TEACHER_CFG, TEACHER_CKPT, 'teacher')))
-
-    checkpoints = {}
-    for name, config, options, title in (
-            ('student', STUDENT_CFG, [], 'student PSPNet-R18 alone'),
-            ('cwd', DISTILL_CFG, [f'model.teacher.checkpoint={TEACHER_CKPT}'], 'student PSPNet-R18 + CWD')):
-        seconds = train(config, name, args.student_iters, *options)
-        checkpoints[name] = osp.join(WORK, name, f'iter_{args.student_iters}.pth')
-        rows.append((title, args.student_iters, f'{seconds:.0f}', evaluate(config, checkpoints[name], name)))
-
-    print('\n| model | iterations | train time (s) | val mIoU |\n|---|---|---|---|')
-    for title, iters, seconds, miou in rows:
-        print(f'| {title} | {iters} | {seconds} | {miou:.2f} |')
-    exported = osp.join(WORK, 'cwd_student.pth')
-    run_tool('tools/export_student.py', DISTILL_CFG, checkpoints['cwd'], exported)
+    pictured = {'teacher': (TEACHER_CFG, TEACHER_CKPT)}
+    for (row, config, checkpoint), title in zip(students, ('8 labeled', '8 labeled + unlabeled, KD', 'all labeled',
+                                                           'all labeled, CWD')):
+        if config in (UNLABELED_KD_CFG, DISTILL_CFG):
+            exported = checkpoint.replace('.pth', '_student.pth')
+            run_tool('tools/export_student.py', config, checkpoint, exported)
+            config, checkpoint = (FEW_LABELS_CFG if config == UNLABELED_KD_CFG else STUDENT_CFG), exported
+        pictured[title] = (config, checkpoint)
     picture = osp.join(WORK, 'comparison.png')
-    draw_comparison({'teacher PSPNet-R101': (TEACHER_CFG, TEACHER_CKPT),
-                     'student alone': (STUDENT_CFG, checkpoints['student']),
-                     'student + CWD': (STUDENT_CFG, exported)}, picture)
-    gain = rows[2][3] - rows[1][3]
-    print(f'\ndistillation changed the student by {gain:+.2f} mIoU at the same budget of {args.student_iters} '
-          f'iterations (the distilled run also pays for the teacher forward).\nPicture of their predictions: '
-          f'{picture}; checkpoints and logs: {WORK}/')
+    draw_comparison(pictured, picture)
+
+    results = dict(seed=args.seed, student_steps=args.student_steps, scenes=scenes,
+                   total_seconds=round(time.time() - start, 1), rows=[asdict(row) for row in rows])
+    with open(osp.join(WORK, 'results.json'), 'w') as file:
+        json.dump(results, file, indent=2)
+    few, few_kd, full, full_cwd = (row.val_miou for row in rows[1:])
+    print(f'\nWith {args.num_labeled} labeled scenes, distillation on the unlabeled ones changed the student by '
+          f'{few_kd - few:+.2f} mIoU; with every scene labeled, CWD changed it by {full_cwd - full:+.2f} mIoU '
+          f'(same compute in every student run).\nTable: {WORK}/results.json; picture: {picture}; checkpoints and '
+          f'logs: {WORK}/; {results["total_seconds"]:.0f} s in all.')
 
 
 if __name__ == '__main__':

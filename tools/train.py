@@ -7,6 +7,9 @@
 Checkpoints given by ``--resume`` or ``load_from`` must hold exactly the model's weights (``CheckpointPairingHook``);
 ``--partial-load`` loads what matches instead. A mistake in the command, config or data ends in one short message
 (``MMSEG_KD_DEBUG=1`` shows the traceback).
+A config with ``compute_budget`` trains as many iterations as its budget in student steps allows
+(``mmseg_kd/engine/compute_budget.py``); a config with unlabeled images is checked before anything is built
+(``mmseg_kd/datasets/unlabeled_images_check.py``).
 """
 import argparse
 import os
@@ -16,6 +19,8 @@ from mmengine.device import is_cuda_available, is_mlu_available, is_musa_availab
 from mmengine.runner import Runner
 
 import mmseg_kd  # noqa: F401  (registers the distiller, losses and safe checkpoint types)
+from mmseg_kd.datasets.unlabeled_images_check import check_unlabeled_images
+from mmseg_kd.engine.compute_budget import apply_compute_budget
 from mmseg_kd.engine.data_checks import add_data_checks
 from mmseg_kd.engine.runner_setup import (
     add_checkpoint_pairing_hook,
@@ -70,6 +75,9 @@ def build_config(args) -> Config:
         cfg.resume, cfg.load_from = True, None
     elif args.resume:
         cfg.resume, cfg.load_from = True, args.resume
+    apply_compute_budget(cfg)
+    for note in check_unlabeled_images(cfg):
+        print(f'unlabeled images: {note}', flush=True)
     add_training_hooks(cfg)
     add_checkpoint_pairing_hook(cfg, args.partial_load)
     check_unused_parameters_allowed(cfg)

@@ -1,7 +1,7 @@
 """Miniature Pascal VOC 2012 + SBD and ADE20K datasets in their official download layouts (for tests).
 
 The scenes are the procedural street scenes of ``procedural_cityscapes.py``; their classes are mapped to each
-dataset's own ids (VOC: person, car, background; ADE20K: its 150 classes, looked up by name in mmseg's
+dataset's own ids (VOC: person, car, bus, background; ADE20K: its 150 classes, looked up by name in mmseg's
 ``ADE20KDataset`` metainfo). The layouts are those of the official downloads, before our converters run:
 
     VOCdevkit/VOC2012/JPEGImages/ID.jpg, SegmentationClass/ID.png (palette PNG), ImageSets/Segmentation/{train,val}.txt
@@ -22,6 +22,7 @@ from scipy.io import savemat
 
 from mmseg_kd.datasets.procedural_cityscapes import (
     BUILDING,
+    BUS,
     CAR,
     IGNORE,
     PERSON,
@@ -29,6 +30,7 @@ from mmseg_kd.datasets.procedural_cityscapes import (
     ROAD,
     SIDEWALK,
     SKY,
+    TERRAIN,
     VEGETATION,
     render_scene,
 )
@@ -45,14 +47,14 @@ def _lookup(scene_classes: Dict[int, int]) -> np.ndarray:
 def voc_ids() -> np.ndarray:
     """Scene train id -> VOC class id (0 background, 255 void)."""
     classes = PascalVOCDataset.METAINFO['classes']
-    return _lookup({PERSON: classes.index('person'), CAR: classes.index('car')})
+    return _lookup({PERSON: classes.index('person'), CAR: classes.index('car'), BUS: classes.index('bus')})
 
 
 def ade20k_ids() -> np.ndarray:
     """Scene train id -> ADE20K annotation value (class index + 1; 0 = other)."""
     classes = [name.strip() for name in ADE20KDataset.METAINFO['classes']]
     names = {ROAD: 'road', SIDEWALK: 'sidewalk', BUILDING: 'building', POLE: 'pole', VEGETATION: 'tree',
-             SKY: 'sky', PERSON: 'person', CAR: 'car'}
+             TERRAIN: 'grass', SKY: 'sky', PERSON: 'person', CAR: 'car', BUS: 'bus'}
     table = _lookup({scene: classes.index(name) + 1 for scene, name in names.items()})
     table[IGNORE] = 0
     return table

@@ -12,7 +12,9 @@ steps on the same synthetic batch:
 * ``distill``: the full distillation step (teacher forward, student loss, distillation losses, backward, step);
 
 and reports images/s, the overhead ratio ``t(distill) / (t(student) + t(teacher))`` (the median over rounds of each
-round's ratio, with its quartiles; also the ratio of the median times) and the peak memory of each step
+round's ratio, with its quartiles; also the ratio of the median times), the cost of a distillation step in student
+steps ``t(distill) / t(student)`` (median over rounds, with quartiles: what ``compute_budget`` reads, see
+``mmseg_kd/engine/compute_budget.py``) and the peak memory of each step
 (CUDA: ``max_memory_allocated`` above the memory in use before the step; CPU: the process's peak resident memory
 while the step runs, above its resident memory before it, using Linux's resettable high-water mark). Output: a table
 (median times), and JSON with ``--out``. The teacher's weights do not change the timings, so the teacher checkpoint is
@@ -21,6 +23,7 @@ middle of the config's schedule), so loss-weight schedules and a connector warm-
 """
 import argparse
 import json
+import os
 import statistics
 import time
 import warnings
@@ -36,6 +39,7 @@ from mmseg.structures import SegDataSample
 
 import mmseg_kd  # noqa: F401
 from mmseg_kd.analysis.peak_memory import PeakMemory
+from mmseg_kd.engine.compute_budget import model_fingerprint
 
 STEPS = ('student', 'teacher', 'distill')
 
@@ -75,7 +79,7 @@ def build_distiller(args):
     max_iters = cfg.get('train_cfg', {}).get('max_iters', 2)
     iteration = max_iters // 2 if args.iteration is None else args.iteration
     MessageHub.get_current_instance().update_info_dict(dict(iter=iteration, max_iters=max_iters))
-    return revert_sync_batchnorm(distiller).to(args.device), size, iteration
+    return revert_sync_batchnorm(distiller).to(args.device), size, iteration, model_fingerprint(cfg.model)
 
 
 def synthetic_batch(distiller, batch_size: int, size, device):
@@ -138,7 +142,8 @@ def quartiles(values) -> dict:
 def main(argv=None):
     args = parse_args(argv)
     torch.manual_seed(0)
-    distiller, size, iteration = build_distiller(args)
+    load_before = os.getloadavg()[0]
+    distiller, size, iteration, fingerprint = build_distiller(args)
     distiller.train()
     inputs, samples = synthetic_batch(distiller, args.batch_size, size, args.device)
     steps = step_functions(distiller, inputs, samples)
@@ -153,6 +158,7 @@ def main(argv=None):
         memory[name] = peak.megabytes
 
     spread = quartiles(round_ratios)
+    cost = quartiles([distill / student for student, distill in zip(rounds['student'], rounds['distill'])])
     result = dict(
         config=args.config, device=str(args.device),
         device_name=torch.cuda.get_device_name() if str(args.device).startswith('cuda') else 'cpu',
@@ -162,7 +168,10 @@ def main(argv=None):
         seconds=seconds, images_per_second={k: args.batch_size / v for k, v in seconds.items()},
         peak_memory_mb=memory, overhead_ratio=spread['median'],
         overhead_ratio_quartiles=[spread['q1'], spread['q3']],
-        overhead_ratio_of_median_times=seconds['distill'] / (seconds['student'] + seconds['teacher']))
+        overhead_ratio_of_median_times=seconds['distill'] / (seconds['student'] + seconds['teacher']),
+        distill_cost_in_student_steps=cost['median'],
+        distill_cost_in_student_steps_quartiles=[cost['q1'], cost['q3']],
+        model_fingerprint=fingerprint, load_average=[load_before, os.getloadavg()[0]])
     print(f"\n{args.config}\n{result['device_name']}, batch {args.batch_size}, {size[0]}x{size[1]}, "
           f"teacher {result['teacher_dtype']}, median of {args.iters} after {args.warmup} warm-up\n")
     print('| step | time (ms) | images/s | peak memory (MB) |\n|---|---|---|---|')
@@ -172,6 +181,9 @@ def main(argv=None):
     print(f"\noverhead ratio t(distill) / (t(student) + t(teacher)) = {spread['median']:.3f} (median over rounds; "
           f"quartiles {spread['q1']:.3f}-{spread['q3']:.3f}, a wide spread means a busy machine; ratio of the "
           f"median times {result['overhead_ratio_of_median_times']:.3f})")
+    print(f"one distillation step costs {cost['median']:.3f} student steps t(distill) / t(student) (median over "
+          f"rounds; quartiles {cost['q1']:.3f}-{cost['q3']:.3f}); load average {load_before:.2f} before, "
+          f'{result["load_average"][1]:.2f} after')
     if args.out:
         with open(args.out, 'w') as file:
             json.dump(result, file, indent=2)

@@ -1,0 +1,187 @@
+"""Refuse, before anything is built, a training config whose losses would mishandle unlabeled images.
+
+A training set has unlabeled images when a pipeline of ``train_dataloader.dataset`` (or of a dataset inside it)
+contains :class:`~mmseg_kd.datasets.ignored_label_map.AddIgnoredLabelMap`. Their pixels all carry the ignore label,
+so every loss must either skip them without being diluted, or use them without reading labels:
+
+* the model must be a ``SegDistiller``: unlabeled images teach only through distillation losses;
+* the unlabeled datasets must list no label files (no ``seg_map_path`` in ``data_prefix``) and their pipelines must
+  not load annotations;
+* the student's own losses (every ``loss_decode`` of its decode and auxiliary heads) must be mmseg's
+  ``CrossEntropyLoss`` with ``avg_non_ignore=True`` (with the default ``False`` its mean counts the ignored pixels,
+  so a batch with unlabeled images would shrink the labeled images' loss), and the heads' ``ignore_index`` must be
+  the label map's fill value;
+* the distillation losses that read labels: ``KLDivergence`` with ``ignore_index`` equal to the fill value would
+  leave out every pixel of the unlabeled images (refused: use ``ignore_index=None``);
+  ``IntraClassFeatureVariation`` builds class prototypes from labels, so it learns from labeled pixels only, and
+  with ``ignored_pixels_in_mean=True`` its mean would count the unlabeled pixels (refused);
+  ``MemoryPixelRegionContrast`` (CIRKD) takes its anchors and memory entries from labeled pixels only (accepted).
+  Any other loss whose class may read labels (``uses_labels`` not a plain ``False``) is refused until this check
+  knows how it treats unlabeled pixels. AICSD's ``student_loss_weight_schedule`` multiplies the student's
+  cross-entropy, which is already a mean over labeled pixels (accepted).
+"""
+import inspect
+from typing import Iterator, List, Tuple
+
+from mmengine.config import Config
+from mmseg.registry import MODELS, TRANSFORMS
+
+from mmseg_kd.datasets.ignored_label_map import AddIgnoredLabelMap
+from mmseg_kd.distillers.model_config import resolve_model_config
+from mmseg_kd.losses.distill_loss import DistillLoss
+from mmseg_kd.utils.user_input_error import UserInputError
+
+#: Distillation losses that read labels and are accepted on unlabeled images: they use labeled pixels only and
+#: average over them (the option that would count unlabeled pixels is checked in :func:`_check_distill_losses`).
+LABELED_PIXELS_ONLY = ('IntraClassFeatureVariation', 'MemoryPixelRegionContrast')
+
+
+class UnlabeledImagesConfigError(UserInputError):
+    """A config trains on unlabeled images with a loss that would mishandle them."""
+
+
+def _default(cls, argument: str):
+    """The default value of ``argument`` of ``cls``'s constructor or of the first base class constructor that names
+    it (e.g. mmseg's ``avg_non_ignore=False``, or ``BaseDecodeHead``'s ``ignore_index=255`` for a ``PSPHead``)."""
+    for klass in cls.__mro__:
+        parameters = inspect.signature(klass.__init__).parameters if '__init__' in vars(klass) else {}
+        if argument in parameters:
+            return parameters[argument].default
+    raise KeyError(f'{cls.__name__} takes no argument {argument!r}')
+
+
+def _argument(cfg: dict, registry, argument: str):
+    """``cfg[argument]``, or the default of the registered class ``cfg['type']`` when the config does not set it."""
+    if argument in cfg:
+        return cfg[argument]
+    cls = cfg['type'] if isinstance(cfg['type'], type) else registry.get(cfg['type'])
+    return _default(cls, argument)
+
+
+def _type_name(cfg: dict) -> str:
+    return cfg['type'].__name__ if isinstance(cfg['type'], type) else str(cfg['type'])
+
+
+def _datasets_with_pipelines(dataset: dict, where: str) -> Iterator[Tuple[str, dict]]:
+    """Every dataset config inside ``dataset`` (wrappers included) with its config path."""
+    yield where, dataset
+    if 'datasets' in dataset:
+        for index, inner in enumerate(dataset['datasets']):
+            yield from _datasets_with_pipelines(inner, f'{where}.datasets[{index}]')
+    if isinstance(dataset.get('dataset'), dict):
+        yield from _datasets_with_pipelines(dataset['dataset'], f'{where}.dataset')
+
+
+def unlabeled_datasets(cfg: Config) -> List[Tuple[str, dict, int]]:
+    """(config path, dataset config, fill value) of every training dataset whose pipeline adds ignored label maps."""
+    loader = cfg.get('train_dataloader') or {}
+    found = []
+    for where, dataset in _datasets_with_pipelines(loader.get('dataset') or {}, 'train_dataloader.dataset'):
+        for transform in dataset.get('pipeline') or []:
+            if transform.get('type') in ('AddIgnoredLabelMap', AddIgnoredLabelMap):
+                found.append((where, dataset, _argument(transform, TRANSFORMS, 'ignore_index')))
+    return found
+
+
+def _check_unlabeled_dataset(where: str, dataset: dict) -> None:
+    loads = [_type_name(t) for t in dataset['pipeline'] if _type_name(t) == 'LoadAnnotations']
+    if loads:
+        raise UnlabeledImagesConfigError(
+            f'{where}.pipeline has both AddIgnoredLabelMap and LoadAnnotations: an unlabeled image has no label file '
+            'to load; remove LoadAnnotations from the pipeline of the unlabeled images')
+    prefix = dataset.get('data_prefix')
+    if not isinstance(prefix, dict) or 'seg_map_path' in prefix:
+        raise UnlabeledImagesConfigError(
+            f'{where}: the unlabeled dataset must list no label files, but its data_prefix is {prefix!r} (mmseg '
+            "datasets default to seg_map_path=''). Give it data_prefix=dict(img_path=...) without seg_map_path")
+
+
+def _heads(student: dict) -> Iterator[Tuple[str, dict]]:
+    for key in ('decode_head', 'auxiliary_head'):
+        heads = student.get(key)
+        if isinstance(heads, dict):
+            yield key, heads
+        elif heads:
+            for index, head in enumerate(heads):
+                yield f'{key}[{index}]', head
+
+
+def _check_student_losses(student: dict, fill_value: int) -> None:
+    for where, head in _heads(student):
+        where = f'model.student {where}'
+        head_ignore = _argument(head, MODELS, 'ignore_index')
+        if head_ignore != fill_value:
+            raise UnlabeledImagesConfigError(
+                f'{where}: ignore_index={head_ignore}, but AddIgnoredLabelMap fills the unlabeled images with '
+                f'{fill_value}: their pixels would count as class {fill_value}. Give both the same value')
+        losses = head.get('loss_decode') or []
+        for index, loss in enumerate([losses] if isinstance(losses, dict) else losses):
+            name = f"{where}.loss_decode{'' if isinstance(losses, dict) else f'[{index}]'}"
+            if _type_name(loss) != 'CrossEntropyLoss':
+                raise UnlabeledImagesConfigError(
+                    f'{name} is {_type_name(loss)}; with unlabeled images in the training set only '
+                    "mmseg's CrossEntropyLoss(avg_non_ignore=True) is known to average over labeled pixels alone. "
+                    'Use it for the student, or train without unlabeled images')
+            if _argument(loss, MODELS, 'use_mask'):
+                raise UnlabeledImagesConfigError(f'{name}: use_mask=True ignores no pixel; unlabeled pixels would '
+                                                 'count as negatives. Use use_mask=False')
+            if _argument(loss, MODELS, 'reduction') == 'mean' and _argument(loss, MODELS, 'avg_non_ignore') is not True:
+                raise UnlabeledImagesConfigError(
+                    f'{name}: CrossEntropyLoss with avg_non_ignore=False averages over all pixels, ignored ones '
+                    'included, so the unlabeled images in a batch would dilute the labeled images\' loss. Set '
+                    "avg_non_ignore=True in the student's config (e.g. student=dict(cfg_path=..., cfg_options="
+                    "{'model.decode_head.loss_decode.avg_non_ignore': True, "
+                    "'model.auxiliary_head.loss_decode.avg_non_ignore': True}))")
+
+
+def _check_distill_losses(distill_losses: dict, fill_value: int) -> List[str]:
+    """Refuse losses that would drop or be diluted by unlabeled pixels; return notes on those that skip them."""
+    notes = []
+    for name, loss in (distill_losses or {}).items():
+        where, type_name = f'model.distill_losses.{name}', _type_name(loss)
+        cls = loss['type'] if isinstance(loss['type'], type) else MODELS.get(loss['type'])
+        if type_name == 'KLDivergence':
+            if _argument(loss, MODELS, 'ignore_index') == fill_value:
+                raise UnlabeledImagesConfigError(
+                    f'{where}: KLDivergence(ignore_index={fill_value}) leaves out the pixels labelled {fill_value}, '
+                    'which are all the pixels of the unlabeled images: they would teach nothing. Set '
+                    'ignore_index=None to distil every pixel')
+        elif type_name == 'IntraClassFeatureVariation':
+            if _argument(loss, MODELS, 'ignored_pixels_in_mean') is True:
+                raise UnlabeledImagesConfigError(
+                    f'{where}: ignored_pixels_in_mean=True counts the ignored pixels, all pixels of the unlabeled '
+                    'images included, in the mean of a loss that only labeled pixels feed. Set it to False')
+            notes.append(f'{name} ({type_name}) learns from labeled pixels only')
+        elif type_name in LABELED_PIXELS_ONLY:
+            notes.append(f'{name} ({type_name}) learns from labeled pixels only')
+        elif not (isinstance(cls, type) and issubclass(cls, DistillLoss)
+                  and inspect.getattr_static(cls, 'uses_labels') is False):
+            raise UnlabeledImagesConfigError(
+                f'{where}: {type_name} may read labels, and it is not known how it treats unlabeled pixels (all '
+                f'{fill_value}); train it without unlabeled images, or teach mmseg_kd/datasets/'
+                'unlabeled_images_check.py about it')
+    return notes
+
+
+def check_unlabeled_images(cfg: Config) -> List[str]:
+    """Raise :class:`UnlabeledImagesConfigError` if ``cfg`` trains on unlabeled images with a loss that would
+    mishandle them (see the module docstring); return notes on the losses that learn from labeled pixels only
+    (empty without unlabeled images)."""
+    found = unlabeled_datasets(cfg)
+    if not found:
+        return []
+    for where, dataset, _ in found:
+        _check_unlabeled_dataset(where, dataset)
+    fill_values = {fill for _, _, fill in found}
+    if len(fill_values) > 1:
+        raise UnlabeledImagesConfigError(f'the AddIgnoredLabelMap transforms fill with different values '
+                                         f'{sorted(fill_values)}; give them all the ignore_index of the student')
+    fill_value = fill_values.pop()
+    model = cfg.get('model') or {}
+    if model.get('type') != 'SegDistiller':
+        raise UnlabeledImagesConfigError(
+            f'{found[0][0]} adds unlabeled images (AddIgnoredLabelMap), but the model is {model.get("type")!r}, not '
+            "a SegDistiller: a segmentor's own losses get nothing from unlabeled images. Train them in a "
+            'distillation config, or remove them from the training set')
+    _check_student_losses(resolve_model_config(model['student'], 'model.student'), fill_value)
+    return _check_distill_losses(model.get('distill_losses'), fill_value)

@@ -1,0 +1,181 @@
+"""Training at equal compute: ``compute_budget`` turns a budget in student steps into the run's iterations.
+
+A distillation step costs more than a step of the student alone (the teacher's forward pass, the losses, any
+connectors). Comparing a distilled student with the student alone at the same number of iterations hands the
+distilled run more compute; at equal compute the student alone gets as many more iterations as a distillation step
+costs. A config states its budget in *student steps*, the cost of one training step of the student alone::
+
+    compute_budget = dict(
+        student_steps=600,                       # the budget: 600 steps of the student alone
+        step_costs='step_costs/my_config.json')  # distillation configs: what one of their steps costs
+
+and ``tools/train.py`` sets ``train_cfg.max_iters`` to ``round(student_steps / cost)``, where ``cost`` is the
+measured cost of one training step of this config in student steps: 1 for a plain segmentor; for a distiller the
+``distill_cost_in_student_steps`` of a JSON written by ``tools/analysis/benchmark.py CONFIG --out FILE`` (the
+median over timed rounds of t(distillation step) / t(student step), on the config's batch and crop size). The
+measurement is done once and read from the file, so a rerun (or a resumed run) trains the same number of
+iterations; the file records the device, the batch, the input size and a fingerprint of the models and losses, and
+a file measured for anything else is refused.
+
+The schedule follows the new length the way mmseg's 40k and 80k schedules differ: every ``param_scheduler`` that
+ended at the old ``max_iters`` ends at the new one, and a validation or checkpoint interval equal to the old length
+becomes the new length; warm-ups and other iteration counts keep their values (and must lie inside the new length).
+The budget, the cost and the iterations are printed and written to ``<work_dir>/compute_budget.json``.
+
+The cost counts the model's work (forward passes, losses, backward, optimizer step) as the benchmark times it on one
+batch; data loading, logging and validation come on top in both runs alike.
+"""
+import hashlib
+import json
+import os
+import os.path as osp
+from typing import Optional
+
+import torch
+from mmengine.config import Config, ConfigDict
+
+from mmseg_kd.distillers.model_config import resolve_model_config
+from mmseg_kd.utils.user_input_error import UserInputError
+
+# Keys of the distiller's teacher entry that do not change what a step costs.
+COST_NEUTRAL_TEACHER_KEYS = ('checkpoint', 'allow_unsafe_checkpoint')
+RECORD_FILE = 'compute_budget.json'
+MEASURE_HINT = ('measure it with: python tools/analysis/benchmark.py CONFIG --batch-size B --input-size H W '
+                '--device DEVICE --out FILE (B, H x W: the batch and crop size the config trains with)')
+
+
+def _plain(value):
+    """``value`` with ConfigDicts turned into dicts and tuples into lists (the JSON view of a config entry)."""
+    if isinstance(value, (dict, ConfigDict)):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value
+
+
+def model_fingerprint(model_cfg: dict) -> str:
+    """A hash of what decides a distillation step's cost: the resolved student and teacher model configs and the
+    rest of the distiller's config (losses, connectors, teacher precision), not the teacher's checkpoint path."""
+    model_cfg = _plain(model_cfg)
+    teacher = {key: value for key, value in model_cfg['teacher'].items() if key not in COST_NEUTRAL_TEACHER_KEYS}
+    described = dict(model_cfg, student=_plain(resolve_model_config(model_cfg['student'], 'model.student')),
+                     teacher=dict(teacher, model=_plain(resolve_model_config(teacher, 'model.teacher'))))
+    text = json.dumps(described, sort_keys=True, default=repr)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _positive_int(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise UserInputError(f'compute_budget.{name} must be a positive integer (a number of student steps), '
+                         f'got {value!r}')
+    return value
+
+
+def train_crop_size(cfg: Config) -> Optional[list]:
+    """(H, W) the training batches have: the student's data preprocessor pads/crops them to its ``size``."""
+    preprocessor = cfg.model.get('data_preprocessor') or {}
+    size = preprocessor.get('size') or cfg.get('crop_size')
+    return None if size is None else [int(v) for v in size]
+
+
+def read_step_costs(cfg: Config, path: str) -> dict:
+    """The benchmark record at ``path``, checked against the config it is to budget."""
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'compute_budget.step_costs: {path!r} does not exist; {MEASURE_HINT}')
+    with open(path) as file:
+        record = json.load(file)
+    cost = record.get('distill_cost_in_student_steps')
+    if not isinstance(cost, (int, float)) or cost <= 0:
+        raise UserInputError(f'compute_budget.step_costs: {path} has no positive distill_cost_in_student_steps (not a '
+                         f'record of tools/analysis/benchmark.py --out?); {MEASURE_HINT}')
+    device = 'cuda' if torch.cuda.is_available() else 'cpu'
+    expected = dict(model_fingerprint=model_fingerprint(cfg.model),
+                    batch_size=cfg.train_dataloader.get('batch_size'), input_size=train_crop_size(cfg))
+    wrong = [f'{key} {record.get(key)!r} (this config: {value!r})' for key, value in expected.items()
+             if value is not None and record.get(key) != value]
+    if str(record.get('device', '')).split(':')[0] != device:
+        wrong.append(f"device {record.get('device')!r} (this run: {device!r})")
+    if wrong:
+        raise UserInputError(f'compute_budget.step_costs: {path} was measured for something else: '
+                         f"{'; '.join(wrong)}. A fingerprint differs when the student, teacher or losses changed. "
+                         f'Measure this config again: {MEASURE_HINT.replace("measure it with: ", "")}')
+    return record
+
+
+def _budgeted_iterations(cfg: Config, budget: dict) -> dict:
+    unknown = set(budget) - {'student_steps', 'step_costs'}
+    if unknown:
+        raise UserInputError(f'compute_budget: unknown keys {sorted(unknown)}; it takes student_steps and step_costs')
+    student_steps = _positive_int(budget.get('student_steps'), 'student_steps')
+    if cfg.model.get('type') != 'SegDistiller':
+        return dict(student_steps=student_steps, cost_in_student_steps=1.0, iterations=student_steps,
+                    step_costs=None)
+    path = budget.get('step_costs')
+    if not path:
+        raise UserInputError('compute_budget: a distillation config needs step_costs=FILE, the measured cost of its '
+                         f'steps in student steps; {MEASURE_HINT}')
+    record = read_step_costs(cfg, path)
+    cost = float(record['distill_cost_in_student_steps'])
+    return dict(student_steps=student_steps, cost_in_student_steps=cost,
+                iterations=max(1, round(student_steps / cost)), step_costs=path,
+                measured_on=record.get('device_name', record.get('device')),
+                measured_load_average=record.get('load_average'),
+                cost_quartiles=record.get('distill_cost_in_student_steps_quartiles'))
+
+
+def _stretch_schedule(cfg: Config, old: int, new: int) -> None:
+    """Schedule ends and intervals equal to the old run length move to the new one; nothing else may reach it."""
+    schedulers = cfg.get('param_scheduler') or []
+    for index, scheduler in enumerate([schedulers] if isinstance(schedulers, dict) else schedulers):
+        if scheduler.get('by_epoch', True):  # mmengine's default is by_epoch=True
+            raise UserInputError(f'compute_budget counts iterations, but param_scheduler[{index}] counts epochs: give it '
+                             'by_epoch=False and begin/end in iterations')
+        if scheduler.get('end') == old:
+            scheduler['end'] = new
+        for key in ('begin', 'end'):
+            if key in scheduler and scheduler[key] > new:
+                raise UserInputError(f'compute_budget: param_scheduler[{index}].{key}={scheduler[key]} lies beyond the '
+                                 f'budgeted {new} iterations; shorten it or raise the budget')
+    if cfg.train_cfg.get('val_interval') == old:
+        cfg.train_cfg.val_interval = new
+    checkpoint = (cfg.get('default_hooks') or {}).get('checkpoint')
+    if checkpoint and checkpoint.get('interval') == old:
+        checkpoint['interval'] = new
+
+
+def apply_compute_budget(cfg: Config) -> Optional[dict]:
+    """Set the run's iterations from ``cfg.compute_budget`` (if the config has one) and return what was decided.
+
+    Raises ``ValueError`` for a malformed budget, a step-cost file that belongs to another config, a loop that
+    does not count iterations, a schedule entry beyond the new length, or a resumed run whose work dir was
+    budgeted to another length.
+    """
+    budget = cfg.get('compute_budget')
+    if budget is None:
+        return None
+    if not isinstance(budget, dict):
+        raise UserInputError(f'compute_budget must be a dict such as dict(student_steps=600, step_costs=FILE), '
+                         f'got {budget!r}')
+    if cfg.train_cfg.get('type', 'IterBasedTrainLoop') != 'IterBasedTrainLoop' or 'max_iters' not in cfg.train_cfg:
+        raise UserInputError('compute_budget sets train_cfg.max_iters: it needs an IterBasedTrainLoop with max_iters '
+                         f'(this config: {dict(cfg.train_cfg)})')
+    decided = _budgeted_iterations(cfg, budget)
+    old, new = cfg.train_cfg.max_iters, decided['iterations']
+    _stretch_schedule(cfg, old, new)
+    cfg.train_cfg.max_iters = new
+    record_path = osp.join(cfg.work_dir, RECORD_FILE)
+    if cfg.get('resume') and osp.isfile(record_path):
+        with open(record_path) as file:
+            before = json.load(file).get('iterations')
+        if before != new:
+            raise UserInputError(f'compute_budget: {record_path} says this run was budgeted {before} iterations, now it '
+                             f'would get {new} (a changed budget or step-cost file); resume with the same budget '
+                             'or start a new work dir')
+    os.makedirs(cfg.work_dir, exist_ok=True)
+    with open(record_path, 'w') as file:
+        json.dump(decided, file, indent=2)
+    cost = decided['cost_in_student_steps']
+    print(f"compute budget: {decided['student_steps']} student steps; one step of this config costs {cost:.3f} "
+          f"student steps ({decided['step_costs'] or 'a plain segmentor'}): training {new} iterations "
+          f'(config: {old}); written to {record_path}', flush=True)
+    return decided

@@ -1,0 +1,170 @@
+"""compute_budget: a budget in student steps becomes the run's iterations, from a measured step cost.
+
+Unit tests on configs (no training), then the benchmark's record read back by tools/train.py, which trains the
+budgeted number of iterations."""
+import json
+import re
+
+import pytest
+from mmengine.config import Config
+
+from conftest import CWD_DISTILL_CFG, PYTHON, STUDENT_CFG, TEACHER_CFG
+from mmseg_kd.engine.compute_budget import RECORD_FILE, apply_compute_budget, model_fingerprint
+from test_tools import run
+
+CROP = [64, 128]
+
+
+def plain_config(work_dir, **budget):
+    return Config(dict(
+        model=dict(type='EncoderDecoder'), crop_size=tuple(CROP), work_dir=str(work_dir),
+        train_dataloader=dict(batch_size=4),
+        train_cfg=dict(type='IterBasedTrainLoop', max_iters=200, val_interval=200),
+        param_scheduler=[dict(type='LinearLR', begin=0, end=10, by_epoch=False),
+                         dict(type='PolyLR', begin=10, end=200, by_epoch=False)],
+        default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=200), logger=dict(interval=10)),
+        compute_budget=budget))
+
+
+def distill_config(work_dir, loss_weight=3.0, **budget):
+    cfg = plain_config(work_dir, **budget)
+    cfg.model = dict(type='SegDistiller', student=dict(cfg_path=str(STUDENT_CFG)),
+                     teacher=dict(cfg_path=str(TEACHER_CFG), checkpoint='teacher.pth'),
+                     distill_losses=dict(loss_cwd=dict(type='ChannelWiseDivergence', tau=4.0, loss_weight=loss_weight,
+                                                       student='decode_head.conv_seg',
+                                                       teacher='decode_head.conv_seg')))
+    return cfg
+
+
+def step_costs(path, cfg, cost=2.5, **changes):
+    """A benchmark record as tools/analysis/benchmark.py --out writes it, for ``cfg`` unless ``changes`` say."""
+    record = dict(config='x.py', device='cpu', device_name='cpu', batch_size=4, input_size=CROP,
+                  distill_cost_in_student_steps=cost, distill_cost_in_student_steps_quartiles=[cost, cost],
+                  model_fingerprint=model_fingerprint(cfg.model), load_average=[0.5, 0.6])
+    record.update(changes)
+    path.write_text(json.dumps(record))
+    return str(path)
+
+
+def test_a_plain_config_trains_the_budget_and_its_schedule_follows(tmp_path):
+    cfg = plain_config(tmp_path, student_steps=600)
+    decided = apply_compute_budget(cfg)
+    assert decided['iterations'] == cfg.train_cfg.max_iters == 600
+    assert [s['end'] for s in cfg.param_scheduler] == [10, 600]  # the warm-up keeps its length, the poly decay ends
+    assert cfg.train_cfg.val_interval == cfg.default_hooks.checkpoint.interval == 600
+    assert json.loads((tmp_path / RECORD_FILE).read_text()) == decided
+
+
+@pytest.mark.parametrize('cost, iterations', [(2.5, 240), (2.4, 250), (3.0, 200), (7.0, 86)])
+def test_a_distillation_config_trains_the_budget_divided_by_its_step_cost(tmp_path, cost, iterations, capsys):
+    cfg = distill_config(tmp_path, student_steps=600)
+    cfg.compute_budget.step_costs = step_costs(tmp_path / 'costs.json', cfg, cost=cost)
+    decided = apply_compute_budget(cfg)
+    assert cfg.train_cfg.max_iters == decided['iterations'] == iterations == round(600 / cost)
+    assert cfg.param_scheduler[1]['end'] == iterations
+    assert decided['cost_in_student_steps'] == cost and decided['student_steps'] == 600
+    assert f'training {iterations} iterations (config: 200)' in capsys.readouterr().out
+
+
+def test_a_step_cost_file_of_another_setting_is_refused(tmp_path):
+    cfg = distill_config(tmp_path, student_steps=600)
+    other_losses = distill_config(tmp_path, loss_weight=1.0)
+    for changes, message in (
+            (dict(batch_size=2), r'batch_size 2 \(this config: 4\)'),
+            (dict(input_size=[128, 256]), r'input_size \[128, 256\] \(this config: \[64, 128\]\)'),
+            (dict(device='cuda:0'), "device 'cuda:0' \\(this run: 'cpu'\\)"),
+            (dict(model_fingerprint=model_fingerprint(other_losses.model)), 'model_fingerprint')):
+        cfg.compute_budget.step_costs = step_costs(tmp_path / 'costs.json', cfg, **changes)
+        with pytest.raises(ValueError, match=f'was measured for something else: {message}'):
+            apply_compute_budget(cfg)
+
+
+def test_the_teacher_checkpoint_path_does_not_change_the_fingerprint():
+    cfg = distill_config('.')
+    moved = distill_config('.')
+    moved.model.teacher.checkpoint = 'elsewhere/teacher.pth'
+    assert model_fingerprint(cfg.model) == model_fingerprint(moved.model)
+    faster = distill_config('.')
+    faster.model.teacher.autocast_dtype = 'bfloat16'
+    assert model_fingerprint(cfg.model) != model_fingerprint(faster.model)
+
+
+@pytest.mark.parametrize('budget, message', [
+    (dict(student_steps=True), 'student_steps must be a positive integer'),
+    (dict(student_steps=0), 'student_steps must be a positive integer'),
+    (dict(student_steps=600.0), 'student_steps must be a positive integer'),
+    (dict(student_steps=600, iterations=3), r"unknown keys \['iterations'\]"),
+])
+def test_a_malformed_budget_is_refused(tmp_path, budget, message):
+    with pytest.raises(ValueError, match=message):
+        apply_compute_budget(plain_config(tmp_path, **budget))
+
+
+def test_a_distillation_budget_needs_a_readable_step_cost_file(tmp_path):
+    with pytest.raises(ValueError, match='a distillation config needs step_costs=FILE'):
+        apply_compute_budget(distill_config(tmp_path, student_steps=600))
+    with pytest.raises(FileNotFoundError, match='does not exist; measure it with: python tools/analysis/benchmark'):
+        apply_compute_budget(distill_config(tmp_path, student_steps=600, step_costs=str(tmp_path / 'no.json')))
+    cfg = distill_config(tmp_path, student_steps=600)
+    cfg.compute_budget.step_costs = step_costs(tmp_path / 'costs.json', cfg, cost=None)
+    with pytest.raises(ValueError, match='has no positive distill_cost_in_student_steps'):
+        apply_compute_budget(cfg)
+
+
+def test_schedules_that_the_budget_cannot_stretch_are_refused(tmp_path):
+    cfg = plain_config(tmp_path, student_steps=5)
+    with pytest.raises(ValueError, match=r'param_scheduler\[0\].end=10 lies beyond the budgeted 5 iterations'):
+        apply_compute_budget(cfg)
+    cfg = plain_config(tmp_path, student_steps=600)
+    cfg.param_scheduler[1].pop('by_epoch')
+    with pytest.raises(ValueError, match=r'param_scheduler\[1\] counts epochs'):
+        apply_compute_budget(cfg)
+    cfg = plain_config(tmp_path, student_steps=600)
+    cfg.train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=3)
+    with pytest.raises(ValueError, match='it needs an IterBasedTrainLoop with max_iters'):
+        apply_compute_budget(cfg)
+
+
+def test_a_resumed_run_must_keep_its_budgeted_length(tmp_path):
+    apply_compute_budget(plain_config(tmp_path, student_steps=600))
+    resumed = plain_config(tmp_path, student_steps=600)
+    resumed.resume = True
+    assert apply_compute_budget(resumed)['iterations'] == 600
+    changed = plain_config(tmp_path, student_steps=500)
+    changed.resume = True
+    with pytest.raises(ValueError, match='was budgeted 600 iterations, now it would get 500'):
+        apply_compute_budget(changed)
+
+
+def test_no_budget_changes_nothing(tmp_path):
+    cfg = plain_config(tmp_path)
+    cfg.pop('compute_budget')
+    assert apply_compute_budget(cfg) is None and cfg.train_cfg.max_iters == 200
+
+
+def test_train_py_trains_the_budget_that_benchmark_py_measured(tmp_path, cityscapes_root, r101_checkpoint):
+    """benchmark.py --out on the CWD demo config, then tools/train.py with that record trains
+    round(student_steps / measured cost) iterations, and logs and records the budget."""
+    costs = tmp_path / 'costs.json'
+    run(PYTHON, 'tools/analysis/benchmark.py', CWD_DISTILL_CFG, '--batch-size', 2, '--iters', 3, '--warmup', 1,
+        '--device', 'cpu', '--out', costs)
+    measured = json.loads(costs.read_text())
+    q1, q3 = measured['distill_cost_in_student_steps_quartiles']
+    assert 1.0 < q1 <= measured['distill_cost_in_student_steps'] <= q3, measured
+    config = tmp_path / 'distill.py'
+    config.write_text(f"""_base_ = ['{CWD_DISTILL_CFG}']
+model = dict(teacher=dict(checkpoint='{r101_checkpoint}'))
+train_dataloader = dict(batch_size=2, dataset=dict(data_root='{cityscapes_root}'))
+val_dataloader = dict(dataset=dict(data_root='{cityscapes_root}'))
+test_dataloader = val_dataloader
+default_hooks = dict(logger=dict(interval=1))
+compute_budget = dict(student_steps=5, step_costs='{costs}')
+""")
+    output = run(PYTHON, 'tools/train.py', config, '--work-dir', tmp_path / 'run')
+    iterations = round(5 / measured['distill_cost_in_student_steps'])
+    assert f'Iter(train) [{iterations}/{iterations}]' in output
+    assert not re.search(rf'Iter\(train\) \[{iterations + 1}/', output)
+    assert (tmp_path / 'run' / f'iter_{iterations}.pth').is_file()
+    recorded = json.loads((tmp_path / 'run' / RECORD_FILE).read_text())
+    assert recorded['iterations'] == iterations and recorded['student_steps'] == 5
+    assert 'compute budget: 5 student steps; one step of this config costs' in output
