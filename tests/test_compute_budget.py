@@ -84,9 +84,26 @@ def test_the_teacher_checkpoint_path_does_not_change_the_fingerprint():
     moved = distill_config('.')
     moved.model.teacher.checkpoint = 'elsewhere/teacher.pth'
     assert model_fingerprint(cfg.model) == model_fingerprint(moved.model)
+    moved.model.teacher.checkpoint_sha256 = 'e1e1100f'
+    assert model_fingerprint(cfg.model) == model_fingerprint(moved.model)
     faster = distill_config('.')
     faster.model.teacher.autocast_dtype = 'bfloat16'
     assert model_fingerprint(cfg.model) != model_fingerprint(faster.model)
+
+
+def test_the_fingerprint_does_not_depend_on_where_the_configs_lie(tmp_path):
+    """The same configs in another checkout (absolute cfg_paths differ) give the same fingerprint; another teacher
+    architecture does not."""
+    copy = tmp_path / 'elsewhere'
+    for config in (STUDENT_CFG, TEACHER_CFG):
+        (copy / config.name).parent.mkdir(parents=True, exist_ok=True)
+        (copy / config.name).write_text(config.read_text())
+    cfg, moved = distill_config('.'), distill_config('.')
+    moved.model.student.cfg_path = str(copy / STUDENT_CFG.name)
+    moved.model.teacher.cfg_path = str(copy / TEACHER_CFG.name)
+    assert model_fingerprint(cfg.model) == model_fingerprint(moved.model)
+    moved.model.teacher.cfg_options = {'model.backbone.depth': 50}
+    assert model_fingerprint(cfg.model) != model_fingerprint(moved.model)
 
 
 @pytest.mark.parametrize('budget, message', [

@@ -19,8 +19,11 @@ from conftest import PYTHON, REPO, STUDENT_CFG
 from mmseg_kd.datasets.ignored_label_map import AddIgnoredLabelMap
 from mmseg_kd.datasets.label_split import split_paths, training_image_names, write_label_split
 from mmseg_kd.datasets.procedural_cityscapes import write_cityscapes_layout
-from mmseg_kd.datasets.unlabeled_images_check import (LABELED_PIXELS_ONLY, UnlabeledImagesConfigError,
-                                                      check_unlabeled_images)
+from mmseg_kd.datasets.unlabeled_images_check import (
+    LABELED_PIXELS_ONLY,
+    UnlabeledImagesConfigError,
+    check_unlabeled_images,
+)
 from mmseg_kd.distillers.seg_distiller import registered_distill_losses
 from mmseg_kd.losses.distill_loss import DistillLoss
 from test_tools import run
@@ -267,5 +270,6 @@ def test_train_py_refuses_a_loss_that_would_skip_the_unlabeled_images_before_bui
         [PYTHON, 'tools/train.py', str(UNLABELED_CFG), '--work-dir', str(tmp_path / 'run'), *data_options(scenes),
          'model.distill_losses.loss_kd.ignore_index=255'], cwd=REPO, capture_output=True, text=True, timeout=300)
     assert result.returncode != 0
-    assert 'KLDivergence(ignore_index=255) leaves out the pixels labelled 255' in result.stderr
-    assert 'Iter(train)' not in result.stdout + result.stderr
+    assert ('==== train.py stopped: UnlabeledImagesConfigError ====\nmodel.distill_losses.loss_kd: '
+            'KLDivergence(ignore_index=255) leaves out the pixels labelled 255') in result.stderr
+    assert 'Traceback' not in result.stderr and 'Iter(train)' not in result.stdout + result.stderr

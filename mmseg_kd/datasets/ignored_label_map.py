@@ -40,7 +40,7 @@ class AddIgnoredLabelMap(BaseTransform):
     def __init__(self, ignore_index: int = 255):
         if isinstance(ignore_index, bool) or not isinstance(ignore_index, int) or not 0 <= ignore_index <= 255:
             raise UserInputError(f'AddIgnoredLabelMap: ignore_index must be an integer in 0..255 (a uint8 label map, '
-                             f'as mmseg loads them), got {ignore_index!r}')
+                                 f'as mmseg loads them), got {ignore_index!r}')
         self.ignore_index = ignore_index
 
     def transform(self, results: dict) -> dict:

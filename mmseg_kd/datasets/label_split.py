@@ -42,7 +42,7 @@ def write_label_split(root: str, num_labeled: int, seed: int = 0) -> Tuple[str, 
     names = training_image_names(root)
     if not 1 <= num_labeled < len(names):
         raise UserInputError(f'num_labeled must be between 1 and {len(names) - 1} (the {len(names)} training images of '
-                         f'{root} minus at least one unlabeled), got {num_labeled}')
+                             f'{root} minus at least one unlabeled), got {num_labeled}')
     chosen = set(np.random.default_rng(seed).choice(len(names), num_labeled, replace=False).tolist())
     paths = split_paths(root, num_labeled)
     os.makedirs(osp.join(root, osp.dirname(paths[0])), exist_ok=True)

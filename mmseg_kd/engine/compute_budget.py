@@ -38,7 +38,10 @@ from mmseg_kd.distillers.model_config import resolve_model_config
 from mmseg_kd.utils.user_input_error import UserInputError
 
 # Keys of the distiller's teacher entry that do not change what a step costs.
-COST_NEUTRAL_TEACHER_KEYS = ('checkpoint', 'allow_unsafe_checkpoint')
+COST_NEUTRAL_TEACHER_KEYS = ('checkpoint', 'checkpoint_sha256', 'checkpoint_cache_dir', 'allow_unsafe_checkpoint')
+# Keys of a student/teacher entry that say where its model config comes from: the fingerprint holds the resolved
+# model config instead, so that it does not depend on the folder the configs lie in.
+MODEL_SOURCE_KEYS = ('cfg_path', 'cfg_options', 'model')
 RECORD_FILE = 'compute_budget.json'
 MEASURE_HINT = ('measure it with: python tools/analysis/benchmark.py CONFIG --batch-size B --input-size H W '
                 '--device DEVICE --out FILE (B, H x W: the batch and crop size the config trains with)')
@@ -55,11 +58,13 @@ def _plain(value):
 
 def model_fingerprint(model_cfg: dict) -> str:
     """A hash of what decides a distillation step's cost: the resolved student and teacher model configs and the
-    rest of the distiller's config (losses, connectors, teacher precision), not the teacher's checkpoint path."""
+    rest of the distiller's config (losses, connectors, teacher precision); not the teacher's checkpoint, nor where
+    the model configs lie (a ``cfg_path`` with ``{{fileDirname}}`` is an absolute path)."""
     model_cfg = _plain(model_cfg)
-    teacher = {key: value for key, value in model_cfg['teacher'].items() if key not in COST_NEUTRAL_TEACHER_KEYS}
+    teacher = {key: value for key, value in model_cfg['teacher'].items()
+               if key not in COST_NEUTRAL_TEACHER_KEYS + MODEL_SOURCE_KEYS}
     described = dict(model_cfg, student=_plain(resolve_model_config(model_cfg['student'], 'model.student')),
-                     teacher=dict(teacher, model=_plain(resolve_model_config(teacher, 'model.teacher'))))
+                     teacher=dict(teacher, model=_plain(resolve_model_config(model_cfg['teacher'], 'model.teacher'))))
     text = json.dumps(described, sort_keys=True, default=repr)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -67,7 +72,7 @@ def model_fingerprint(model_cfg: dict) -> str:
 def _positive_int(value, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise UserInputError(f'compute_budget.{name} must be a positive integer (a number of student steps), '
-                         f'got {value!r}')
+                             f'got {value!r}')
     return value
 
 
@@ -87,7 +92,7 @@ def read_step_costs(cfg: Config, path: str) -> dict:
     cost = record.get('distill_cost_in_student_steps')
     if not isinstance(cost, (int, float)) or cost <= 0:
         raise UserInputError(f'compute_budget.step_costs: {path} has no positive distill_cost_in_student_steps (not a '
-                         f'record of tools/analysis/benchmark.py --out?); {MEASURE_HINT}')
+                             f'record of tools/analysis/benchmark.py --out?); {MEASURE_HINT}')
     device = 'cuda' if torch.cuda.is_available() else 'cpu'
     expected = dict(model_fingerprint=model_fingerprint(cfg.model),
                     batch_size=cfg.train_dataloader.get('batch_size'), input_size=train_crop_size(cfg))
@@ -97,8 +102,8 @@ def read_step_costs(cfg: Config, path: str) -> dict:
         wrong.append(f"device {record.get('device')!r} (this run: {device!r})")
     if wrong:
         raise UserInputError(f'compute_budget.step_costs: {path} was measured for something else: '
-                         f"{'; '.join(wrong)}. A fingerprint differs when the student, teacher or losses changed. "
-                         f'Measure this config again: {MEASURE_HINT.replace("measure it with: ", "")}')
+                             f"{'; '.join(wrong)}. A fingerprint differs when the student, teacher or losses changed. "
+                             f'Measure this config again: {MEASURE_HINT.replace("measure it with: ", "")}')
     return record
 
 
@@ -113,7 +118,7 @@ def _budgeted_iterations(cfg: Config, budget: dict) -> dict:
     path = budget.get('step_costs')
     if not path:
         raise UserInputError('compute_budget: a distillation config needs step_costs=FILE, the measured cost of its '
-                         f'steps in student steps; {MEASURE_HINT}')
+                             f'steps in student steps; {MEASURE_HINT}')
     record = read_step_costs(cfg, path)
     cost = float(record['distill_cost_in_student_steps'])
     return dict(student_steps=student_steps, cost_in_student_steps=cost,
@@ -128,14 +133,14 @@ def _stretch_schedule(cfg: Config, old: int, new: int) -> None:
     schedulers = cfg.get('param_scheduler') or []
     for index, scheduler in enumerate([schedulers] if isinstance(schedulers, dict) else schedulers):
         if scheduler.get('by_epoch', True):  # mmengine's default is by_epoch=True
-            raise UserInputError(f'compute_budget counts iterations, but param_scheduler[{index}] counts epochs: give it '
-                             'by_epoch=False and begin/end in iterations')
+            raise UserInputError(f'compute_budget counts iterations, but param_scheduler[{index}] counts epochs: give '
+                                 'it by_epoch=False and begin/end in iterations')
         if scheduler.get('end') == old:
             scheduler['end'] = new
         for key in ('begin', 'end'):
             if key in scheduler and scheduler[key] > new:
                 raise UserInputError(f'compute_budget: param_scheduler[{index}].{key}={scheduler[key]} lies beyond the '
-                                 f'budgeted {new} iterations; shorten it or raise the budget')
+                                     f'budgeted {new} iterations; shorten it or raise the budget')
     if cfg.train_cfg.get('val_interval') == old:
         cfg.train_cfg.val_interval = new
     checkpoint = (cfg.get('default_hooks') or {}).get('checkpoint')
@@ -155,10 +160,10 @@ def apply_compute_budget(cfg: Config) -> Optional[dict]:
         return None
     if not isinstance(budget, dict):
         raise UserInputError(f'compute_budget must be a dict such as dict(student_steps=600, step_costs=FILE), '
-                         f'got {budget!r}')
+                             f'got {budget!r}')
     if cfg.train_cfg.get('type', 'IterBasedTrainLoop') != 'IterBasedTrainLoop' or 'max_iters' not in cfg.train_cfg:
         raise UserInputError('compute_budget sets train_cfg.max_iters: it needs an IterBasedTrainLoop with max_iters '
-                         f'(this config: {dict(cfg.train_cfg)})')
+                             f'(this config: {dict(cfg.train_cfg)})')
     decided = _budgeted_iterations(cfg, budget)
     old, new = cfg.train_cfg.max_iters, decided['iterations']
     _stretch_schedule(cfg, old, new)
@@ -168,9 +173,9 @@ def apply_compute_budget(cfg: Config) -> Optional[dict]:
         with open(record_path) as file:
             before = json.load(file).get('iterations')
         if before != new:
-            raise UserInputError(f'compute_budget: {record_path} says this run was budgeted {before} iterations, now it '
-                             f'would get {new} (a changed budget or step-cost file); resume with the same budget '
-                             'or start a new work dir')
+            raise UserInputError(f'compute_budget: {record_path} says this run was budgeted {before} iterations, now '
+                                 f'it would get {new} (a changed budget or step-cost file); resume with the same '
+                                 'budget or start a new work dir')
     os.makedirs(cfg.work_dir, exist_ok=True)
     with open(record_path, 'w') as file:
         json.dump(decided, file, indent=2)
