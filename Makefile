@@ -28,7 +28,7 @@ $(STAMP): $(PY) setup.py Makefile
 	else \
 	    MMCV_WITH_OPS=1 MAX_JOBS=2 $(PIP) install --no-build-isolation 'mmcv==2.1.0'; \
 	fi
-	$(PIP) install 'mmengine==0.10.7' 'mmsegmentation==1.2.2' timm tensorboard cityscapesscripts ftfy regex pytest 'pytest-xdist==3.8.0' 'ruff==0.17.6'
+	$(PIP) install 'mmengine==0.10.7' 'mmsegmentation==1.2.2' timm tensorboard cityscapesscripts ftfy regex 'pytest>=8.4,<9' 'pytest-xdist==3.8.0' 'ruff==0.17.6'
 	$(PIP) install --no-build-isolation --no-deps -e .
 	$(PY) -c "import mmseg_kd, mmcv.ops, timm; print('mmseg_kd stack OK')"
 	touch $(STAMP)
@@ -39,10 +39,14 @@ demo: install
 lint: install
 	$(PY) -m ruff check .
 
-# Two workers, one test file per worker at a time (the files' fixtures build models and datasets once); the tests
-# marked `serial` measure time and run afterwards on a quiet machine.
+# pytest stays below 9: pytest-xdist 3.8's --dist loadgroup sets a node id attribute that pytest 9 no longer reads,
+# so its groups would be silently ignored.
+# Two workers: a test file's tests stay on one worker (their fixtures build models and datasets once) except in the
+# files that tests/conftest.py spreads; one thread per worker (two workers with torch's default of one thread per core
+# spend a third of their time waiting on each other). The tests marked `serial` measure time and run afterwards, alone
+# and with every core.
 test: install lint
-	$(PY) -m pytest -q -n 2 --dist loadfile -m 'not serial' tests
+	OMP_NUM_THREADS=1 $(PY) -m pytest -q -n 2 --dist loadgroup -m 'not serial' --durations=15 tests
 	$(PY) -m pytest -q -m serial tests
 
 clean:

@@ -42,6 +42,19 @@ def without_large_input_losses(model_cfg):
     return model_cfg
 
 
+# `make test` runs the tests on 2 workers with pytest-xdist's --dist loadgroup. A file's tests stay together on one
+# worker (their module fixtures train models and run tools once), except in these files of many independent tests,
+# whose tests are spread over the workers.
+SPREAD_OVER_WORKERS = ('test_config_zoo.py', 'test_paper_protocol_configs.py')
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.path.name not in SPREAD_OVER_WORKERS:
+            item.add_marker(pytest.mark.xdist_group(item.path.stem))
+
+
 @pytest.fixture(autouse=True)
 def iteration_zero():
     """Every test starts at training iteration 0 in mmengine's message hub (loss-weight schedules read it)."""
@@ -75,3 +88,4 @@ def r18_checkpoint(tmp_path_factory):
 def r101_checkpoint(tmp_path_factory):
     torch.manual_seed(0)
     return save_checkpoint(build_model(TEACHER_CFG), tmp_path_factory.mktemp('ckpt') / 'pspnet_r101.pth')
+

@@ -116,10 +116,6 @@ COVERED_ELSEWHERE = (
              '`make demo` (distils the student on every labeled scene at the compute budget)',
              ((DEMO, "DISTILL_CFG = 'distillation_configs/cwd/cwd_pspnet-r101_pspnet-r18_demo_cityscapes.py'"),
               (DEMO, "('all_labels_cwd', DISTILL_CFG"))),
-    Coverage('python tools/test.py distillation_configs/cwd/cwd_pspnet-r101_pspnet-r18_demo_cityscapes.py',
-             '`make demo` (evaluates the student)',
-             ((DEMO, "run_tool('tools/test.py', config, checkpoint"),
-              (DEMO, "evaluate(config, checkpoint, name)"))),
     Coverage('python tools/dataset_converters/cityscapes.py', 'tests/test_datasets.py (converts a miniature copy of '
              'the official layout, then trains and evaluates on it)',
              (('tests/test_datasets.py', "run(PYTHON, 'tools/dataset_converters/cityscapes.py', root)"),)),

@@ -24,7 +24,7 @@ from mmseg_kd.datasets.unlabeled_images_check import (
     UnlabeledImagesConfigError,
     check_unlabeled_images,
 )
-from mmseg_kd.distillers.seg_distiller import registered_distill_losses
+from mmseg_kd.distillers.distill_term import registered_distill_losses
 from mmseg_kd.losses.distill_loss import DistillLoss
 from test_tools import run
 
