@@ -182,7 +182,13 @@ def student_rows(args, scenes: dict) -> List[tuple]:
 
 
 def draw_comparison(checkpoints: dict, out_file: str) -> None:
-    """Predictions of the teacher and the students on validation images, side by side."""
+    """Predictions of the teacher and the students on validation images, side by side.
+
+    The models were built and evaluated by the tools already, which showed mmseg's warnings about them; building
+    them again here would repeat those warnings after the table, so they are not shown a second time.
+    """
+    import warnings
+
     import numpy as np
     from mmengine.registry import init_default_scope
     from mmseg.apis import inference_model, init_model
@@ -195,13 +201,15 @@ def draw_comparison(checkpoints: dict, out_file: str) -> None:
     labels = [p.replace('leftImg8bit', 'gtFine', 1).replace('_leftImg8bit.png', '_gtFine_labelTrainIds.png')
               for p in images]
     predictions = {}
-    for title, (config, checkpoint) in checkpoints.items():
-        model = init_model(config, checkpoint, device='cpu')
-        predictions[title] = [inference_model(model, path).pred_sem_seg.data[0].numpy() for path in images]
-    meta = model.dataset_meta
-    draw_prediction_comparison([np.asarray(Image.open(p).convert('RGB')) for p in images],
-                               [np.asarray(Image.open(p)) for p in labels], predictions, meta['classes'],
-                               meta['palette'], out_file)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', UserWarning)
+        for title, (config, checkpoint) in checkpoints.items():
+            model = init_model(config, checkpoint, device='cpu')
+            predictions[title] = [inference_model(model, path).pred_sem_seg.data[0].numpy() for path in images]
+        meta = model.dataset_meta
+        draw_prediction_comparison([np.asarray(Image.open(p).convert('RGB')) for p in images],
+                                   [np.asarray(Image.open(p)) for p in labels], predictions, meta['classes'],
+                                   meta['palette'], out_file)
 
 
 def print_table(rows: List[Row], budget: int) -> None:
