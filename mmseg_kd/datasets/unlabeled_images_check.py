@@ -28,6 +28,7 @@ from mmseg.registry import MODELS, TRANSFORMS
 
 from mmseg_kd.datasets.ignored_label_map import AddIgnoredLabelMap
 from mmseg_kd.distillers.model_config import resolve_model_config
+from mmseg_kd.engine.runner_setup import nested_datasets
 from mmseg_kd.losses.distill_loss import DistillLoss
 from mmseg_kd.utils.user_input_error import UserInputError
 
@@ -62,21 +63,11 @@ def _type_name(cfg: dict) -> str:
     return cfg['type'].__name__ if isinstance(cfg['type'], type) else str(cfg['type'])
 
 
-def _datasets_with_pipelines(dataset: dict, where: str) -> Iterator[Tuple[str, dict]]:
-    """Every dataset config inside ``dataset`` (wrappers included) with its config path."""
-    yield where, dataset
-    if 'datasets' in dataset:
-        for index, inner in enumerate(dataset['datasets']):
-            yield from _datasets_with_pipelines(inner, f'{where}.datasets[{index}]')
-    if isinstance(dataset.get('dataset'), dict):
-        yield from _datasets_with_pipelines(dataset['dataset'], f'{where}.dataset')
-
-
 def unlabeled_datasets(cfg: Config) -> List[Tuple[str, dict, int]]:
     """(config path, dataset config, fill value) of every training dataset whose pipeline adds ignored label maps."""
     loader = cfg.get('train_dataloader') or {}
     found = []
-    for where, dataset in _datasets_with_pipelines(loader.get('dataset') or {}, 'train_dataloader.dataset'):
+    for where, dataset in nested_datasets(loader.get('dataset') or {}, 'train_dataloader.dataset'):
         for transform in dataset.get('pipeline') or []:
             if transform.get('type') in ('AddIgnoredLabelMap', AddIgnoredLabelMap):
                 found.append((where, dataset, _argument(transform, TRANSFORMS, 'ignore_index')))

@@ -151,7 +151,7 @@ def _stretch_schedule(cfg: Config, old: int, new: int) -> None:
 def apply_compute_budget(cfg: Config) -> Optional[dict]:
     """Set the run's iterations from ``cfg.compute_budget`` (if the config has one) and return what was decided.
 
-    Raises ``ValueError`` for a malformed budget, a step-cost file that belongs to another config, a loop that
+    Raises :class:`UserInputError` for a malformed budget, a step-cost file that belongs to another config, a loop that
     does not count iterations, a schedule entry beyond the new length, or a resumed run whose work dir was
     budgeted to another length.
     """

@@ -3,7 +3,7 @@ import inspect
 import os
 import os.path as osp
 from datetime import timedelta
-from typing import Iterator, Optional, Sequence
+from typing import Iterator, Optional, Sequence, Tuple
 
 import torch
 import torch.distributed as dist
@@ -114,15 +114,22 @@ class DatasetPathError(FileNotFoundError):
     """A dataset folder or list file named by the config does not exist or is empty."""
 
 
+def nested_datasets(dataset: dict, where: str = 'dataset') -> Iterator[Tuple[str, dict]]:
+    """Every dataset config in ``dataset``, ConcatDataset/RepeatDataset-style wrappers included, with its path in the
+    config (``where`` is the path of ``dataset`` itself, e.g. ``'train_dataloader.dataset'``)."""
+    yield where, dataset
+    if 'datasets' in dataset:
+        for index, inner in enumerate(dataset['datasets']):
+            yield from nested_datasets(inner, f'{where}.datasets[{index}]')
+    elif 'dataset' in dataset:
+        yield from nested_datasets(dataset['dataset'], f'{where}.dataset')
+
+
 def leaf_datasets(dataset: dict) -> Iterator[dict]:
     """The datasets inside ConcatDataset/RepeatDataset-style wrappers."""
-    if 'datasets' in dataset:
-        for inner in dataset['datasets']:
-            yield from leaf_datasets(inner)
-    elif 'dataset' in dataset:
-        yield from leaf_datasets(dataset['dataset'])
-    else:
-        yield dataset
+    for _, inner in nested_datasets(dataset):
+        if 'datasets' not in inner and 'dataset' not in inner:
+            yield inner
 
 
 def default_image_suffix(dataset_type) -> Optional[str]:
