@@ -63,7 +63,7 @@ def iteration_zero():
 
 def build_model(cfg_path, **cfg_options):
     return MODELS.build(resolve_model_config(dict(cfg_path=str(cfg_path), cfg_options=cfg_options),
-                                             'model'))
+                                             'student'))
 
 
 def save_checkpoint(model, path, prefix=''):

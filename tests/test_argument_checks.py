@@ -1,7 +1,7 @@
 """Every argument of every loss, connector, layer, schedule and tap is checked when the distiller is built.
 
 The table :data:`CASES` holds one bad value (at least) of every argument we ship; all entries are checked together
-by ``check_distillation`` on the demo PSPNet-R18 (the check the distiller runs when it is built), and each entry must
+by ``build_distillation`` on the demo PSPNet-R18 (the check the distiller runs when it is built), and each entry must
 be refused with exactly one problem that names the entry, the argument and what is allowed. Each class's valid
 entry (:data:`VALID`) passes the same check, so a refusal is the bad argument's doing.
 :func:`test_every_argument_of_every_class_has_a_case` keeps the table complete when arguments are added.
@@ -18,7 +18,7 @@ from mmseg.registry import MODELS
 
 from conftest import REPO, STUDENT_CFG, build_model
 from mmseg_kd.distillers.distill_term import DistillConfigError, registered_distill_losses
-from mmseg_kd.distillers.distillation_check import check_distillation
+from mmseg_kd.distillers.distillation_build import build_distillation
 from mmseg_kd.distillers.taps import Tap
 from mmseg_kd.layers import (
     ChannelSpatialAttention,
@@ -415,7 +415,7 @@ def report(networks):
     runs it when it is built."""
     entries = {f'loss_valid{i}': dict(VALID[loss], type=loss) for i, loss in enumerate(VALID)}
     entries.update({f'loss_case{i}': bad_entry(bad) for i, bad in enumerate(CASES)})
-    checked = check_distillation(networks, entries, (64, 64))
+    checked = build_distillation(networks, entries, (64, 64))
     for recorder in checked.recorders.values():
         recorder.remove()
     return checked.report
@@ -516,7 +516,7 @@ def test_the_students_loss_weight_schedule_is_checked(r18_checkpoint, schedule_c
 
 @pytest.mark.parametrize('size', [(64,), (64.0, 64), 64, (0, 64), (True, 64)])
 def test_dry_run_size_must_be_two_positive_integers(networks, size):
-    checked = check_distillation(networks, dict(loss_kd=dict(type='KLDivergence', **LOGIT_TAPS)), size)
+    checked = build_distillation(networks, dict(loss_kd=dict(type='KLDivergence', **LOGIT_TAPS)), size)
     for recorder in checked.recorders.values():
         recorder.remove()
     assert checked.report.problems == [
@@ -532,7 +532,7 @@ def test_dry_run_size_must_be_two_positive_integers(networks, size):
 ])
 def test_connector_warmup_is_checked(networks, warmup, expected):
     entry = dict(type='FeatureMSE', connector=dict(type='ConvConnector'), **FEATURE_TAPS)
-    checked = check_distillation(networks, dict(loss_fitnet=entry), (64, 64), connector_warmup=warmup)
+    checked = build_distillation(networks, dict(loss_fitnet=entry), (64, 64), connector_warmup=warmup)
     for recorder in checked.recorders.values():
         recorder.remove()
     assert checked.report.problems == [expected]

@@ -18,8 +18,8 @@ from torch import nn
 from conftest import PYTHON, REPO, STUDENT_CFG
 from mmseg_kd.checkpoint import CheckpointMismatchError
 from mmseg_kd.checkpoint.state_dict_pairing import load_paired_state_dict
-from mmseg_kd.engine.checkpoint_pairing_hook import CheckpointPairingHook
 from mmseg_kd.engine.evaluation_model import evaluation_model_config
+from mmseg_kd.engine.hooks.checkpoint_pairing_hook import CheckpointPairingHook
 from mmseg_kd.utils import UserInputError
 from test_reliability import write_light_config
 from test_tools import run
@@ -82,7 +82,7 @@ def assert_holds(model, expected):
 
 
 # ---------------------------------------------------------------------------------------------- pairing, in-process
-def test_a_student_model_takes_the_student_weights_of_a_distillation_checkpoint():
+def test_a_student_model_takes_the_student_weights_of_a_distillation_buildpoint():
     checkpoint = distinct(Distiller())
     student = Student()
     paired = load(student, checkpoint)

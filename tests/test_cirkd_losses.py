@@ -13,7 +13,6 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 import torch.nn.functional as F
-from mmengine.logging import MessageHub
 from mmengine.structures import PixelData
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
@@ -282,13 +281,12 @@ def memory_batch(seed):
 def test_memory_contrast_matches_naive_loops_over_two_steps(pixel_enqueue):
     loss = memory_loss(pixel_enqueue=pixel_enqueue)
     for step in range(2):
-        MessageHub.get_current_instance().update_info('iter', step)
         student, teacher, labels = memory_batch(step)
         # precondition of the naive FIFO: no class gets more new pixel entries than slots in one step
         assert max(int((labels == k).sum()) for k in range(3)) <= loss.pixel_memory_size
         expected, region_q, region_ptr, pixel_ptr = naive_memory_terms(loss, student, teacher, labels,
                                                                        pixel_enqueue)
-        terms = loss(student, teacher, gt_labels=labels)
+        terms = loss(student, teacher, iteration=step, gt_labels=labels)
         assert set(terms) == {'pixel', 'region'}
         for term in terms:
             assert terms[term].item() == pytest.approx(expected[term], rel=1e-5), (step, term)
@@ -305,8 +303,7 @@ def test_released_code_pixel_enqueue_draws_from_the_raster_prefix_whatever_the_l
     labels = torch.tensor([[[255, 1, 1, 1], [1, 0, 0, 255], [2, 1, 0, 0]]])  # n_0 = 4, n_1 = 5, n_2 = 1
     positions = {0: set(), 1: set(), 2: set()}
     for step in range(30):
-        MessageHub.get_current_instance().update_info('iter', step)
-        loss(torch.randn(1, 3, 3, 4), teacher, gt_labels=labels)
+        loss(torch.randn(1, 3, 3, 4), teacher, iteration=step, gt_labels=labels)
     embeddings, unit_teacher = loss.pixel_queue.embeddings, F.normalize(teacher[0].flatten(1).t(), dim=1)
     for k in positions:
         for slot in range(min(30 * min(2, (4, 5, 1)[k]), 40)):
@@ -397,10 +394,9 @@ def test_memory_contrast_keeps_filling_while_its_weight_is_zero():
 
 def test_memory_contrast_slots_follow_seed_and_iteration():
     loss = memory_loss(pixel_memory_size=50, pixel_contrast_size=6)
-    first = loss._contrast_slots(50, 3, stream=1, device='cpu')
-    assert torch.equal(first, loss._contrast_slots(50, 3, stream=1, device='cpu'))
-    MessageHub.get_current_instance().update_info('iter', 1)
-    assert not torch.equal(first, loss._contrast_slots(50, 3, stream=1, device='cpu'))
+    first = loss._contrast_slots(50, 3, stream=1, iteration=0, device='cpu')
+    assert torch.equal(first, loss._contrast_slots(50, 3, stream=1, iteration=0, device='cpu'))
+    assert not torch.equal(first, loss._contrast_slots(50, 3, stream=1, iteration=1, device='cpu'))
 
 
 def test_memory_contrast_checkpoint_round_trip_and_shape_checks():
@@ -417,7 +413,7 @@ def test_memory_contrast_checkpoint_round_trip_and_shape_checks():
     lazy = memory_loss(student_channels=None, teacher_channels=None)
     with pytest.raises(RuntimeError, match='not built'):
         lazy(student, teacher, gt_labels=labels)
-    lazy.check_shapes((2, 3, 8, 8), (2, 4, 8, 8))
+    lazy.prepare((2, 3, 8, 8), (2, 4, 8, 8), None, None)
     assert lazy.projection[0].weight.shape == (4, 3, 1, 1)
     assert lazy.pixel_queue.embeddings.shape == (3, 8, 4)
 
@@ -463,8 +459,7 @@ def two_process_worker(rank, port, out_dir):
     memory = memory_loss(num_classes=4, pixels_per_class_per_image=2, pixel_contrast_size=7,
                          region_contrast_size=3)
     for step in range(2):
-        MessageHub.get_current_instance().update_info('iter', step)
-        memory(student[local], teacher[local] * (1 + step), gt_labels=labels[local])
+        memory(student[local], teacher[local] * (1 + step), iteration=step, gt_labels=labels[local])
     torch.save({'relation': relation.detach(), 'grad': features.grad,
                 'queues': {k: v for k, v in memory.state_dict().items() if 'queue' in k}},
                os.path.join(out_dir, f'rank{rank}.pt'))

@@ -111,7 +111,7 @@ def naive_cases():
                 naive_distribution_over(student, 4.0, [k], k), naive_distribution_over(teacher, 4.0, [k], k), None),
     }
     cgd = build(dict(type='ChannelGroupDivergence', tau=2.0, group_size=2, shuffle_seed=3))
-    cgd.check_shapes((1, K, H, W), (1, K, H, W))  # draws the channel permutation, as at build time
+    cgd.prepare((1, K, H, W), (1, K, H, W), None, None)  # draws the channel permutation, as at build time
     order = cgd.channel_permutation.tolist()
     position = order.index(k)
     group = order[position // 2 * 2:position // 2 * 2 + 2]

@@ -69,8 +69,10 @@ def test_a_distillation_config_trains_the_budget_divided_by_its_step_cost(tmp_pa
 def test_a_step_cost_file_of_another_setting_is_refused(tmp_path):
     cfg = distill_config(tmp_path, student_steps=600)
     other_losses = distill_config(tmp_path, loss_weight=1.0)
+    cfg.crop_size = (512, 512)  # as an inherited mmseg base leaves it: not the size this config trains at
     for changes, message in (
             (dict(batch_size=2), r'batch_size 2 \(this config: 4\)'),
+            (dict(input_size=[512, 512]), r'input_size \[512, 512\] \(this config: \[64, 128\]\)'),
             (dict(input_size=[128, 256]), r'input_size \[128, 256\] \(this config: \[64, 128\]\)'),
             (dict(device='cuda:0'), "device 'cuda:0' \\(this run: 'cpu'\\)"),
             (dict(model_fingerprint=model_fingerprint(other_losses.model)), 'model_fingerprint')):
@@ -164,9 +166,11 @@ def test_train_py_trains_the_budget_that_benchmark_py_measured(tmp_path, citysca
     """benchmark.py --out on the CWD demo config, then tools/train.py with that record trains
     round(student_steps / measured cost) iterations, and logs and records the budget."""
     costs = tmp_path / 'costs.json'
-    run(PYTHON, 'tools/analysis/benchmark.py', CWD_DISTILL_CFG, '--batch-size', 2, '--iters', 3, '--warmup', 1,
-        '--device', 'cpu', '--out', costs)
+    benchmark = run(PYTHON, 'tools/analysis/benchmark.py', CWD_DISTILL_CFG, '--batch-size', 2, '--iters', 3,
+                    '--warmup', 1, '--device', 'cpu', '--out', costs)
+    assert 'input size 64x128 (from train_dataloader.dataset.pipeline[3] (RandomCrop.crop_size))' in benchmark
     measured = json.loads(costs.read_text())
+    assert measured['input_size'] == [64, 128]
     q1, q3 = measured['distill_cost_in_student_steps_quartiles']
     assert 1.0 < q1 <= measured['distill_cost_in_student_steps'] <= q3, measured
     config = tmp_path / 'distill.py'

@@ -16,9 +16,9 @@ from PIL import Image
 
 from conftest import PYTHON, REPO, STUDENT_CFG
 from mmseg_kd.datasets import BadDataError, CheckedLoadAnnotations, CheckedLoadImageFromFile
-from mmseg_kd.datasets.dataset_scan import scan_dataloader
 from mmseg_kd.datasets.procedural_cityscapes import write_cityscapes_layout
 from mmseg_kd.engine.data_checks import add_data_checks
+from mmseg_kd.engine.dataset_scan import scan_dataloader
 from mmseg_kd.engine.runner_setup import DatasetPathError, check_dataset_paths
 
 ADE20K_CFG = REPO / 'configs/ade20k/pspnet_r18-d8_ade20k-512x512.py'

@@ -13,7 +13,7 @@ from cityscapesscripts.helpers.labels import labels as CITYSCAPES_LABELS
 from PIL import Image
 
 from conftest import PYTHON, REPO, build_model, save_checkpoint
-from mmseg_kd.datasets.miniature_layouts import write_ade20k_zip, write_voc_sbd_layout
+from miniature_layouts import write_ade20k_zip, write_voc_sbd_layout
 from mmseg_kd.datasets.procedural_cityscapes import write_cityscapes_layout
 from test_tools import free_port, run
 

@@ -1,4 +1,4 @@
-"""list_taps.py and the check behind it (the distiller's own ``check_distillation``), on real mmseg models (demo
+"""list_taps.py and the check behind it (the distiller's own ``build_distillation``), on real mmseg models (demo
 configs at 64x128)."""
 import importlib.util
 import re
@@ -10,7 +10,7 @@ from torch import nn
 from conftest import REPO, STUDENT_CFG, TEACHER_CFG
 from mmseg_kd.analysis.distiller_networks import build_networks
 from mmseg_kd.analysis.module_shapes import module_shapes
-from mmseg_kd.distillers.distillation_check import check_distillation
+from mmseg_kd.distillers.distillation_build import build_distillation
 from mmseg_kd.registry import MODELS
 
 INPUT = (64, 128)
@@ -50,7 +50,7 @@ def pspnets():
 
 def check_reports(networks, losses):
     """The per-entry reports of the distiller's check (its tap hooks removed afterwards)."""
-    checked = check_distillation(networks, losses, INPUT)
+    checked = build_distillation(networks, losses, INPUT)
     for recorder in checked.recorders.values():
         recorder.remove()
     return checked.report.terms
@@ -168,6 +168,16 @@ def test_the_tool_lists_a_plain_mmseg_config(capsys):
     assert '(1, 512, 4, 8)  [not tappable: runs 2 times per forward pass]' in lines['backbone.layer4.0.relu']
     assert 'Checking' not in captured.out
     assert 'running the model once on a 32x64 input to describe its modules ...' in captured.err  # what it does
+
+
+def test_without_input_size_the_tool_uses_the_training_size_and_says_where_it_comes_from(capsys):
+    """The demo student inherits mmseg's 512x1024 Cityscapes base, whose data preprocessor and crop_size it overrides
+    with its own 64x128 crop: the tool lists at the size training really uses."""
+    status = load_tool('list_taps').main([str(STUDENT_CFG), '--filter', 'layer4.0.conv1'])
+    captured = capsys.readouterr()
+    assert status == 0
+    assert 'input size 64x128 (from train_dataloader.dataset.pipeline[3] (RandomCrop.crop_size))' in captured.err
+    assert 'Shapes for one 64x128 image' in captured.out and '(1, 512, 8, 16)' in captured.out
 
 
 def test_a_student_config_that_does_not_exist_is_named(tmp_path, capsys):

@@ -141,13 +141,13 @@ def test_channel_group_divergence_by_hand():
 def test_channel_shuffle_is_seeded_stored_and_used():
     student, teacher = random_pair((2, 6, 2, 2), seed=9)
     loss = ChannelGroupDivergence(tau=2.0, group_size=2, shuffle_seed=3)
-    loss.check_shapes(student.shape, teacher.shape)
+    loss.prepare(student.shape, teacher.shape, None, None)
     permutation = loss.channel_permutation
     assert sorted(permutation.tolist()) == list(range(6))
     assert permutation.tolist() != list(range(6))
     assert torch.equal(loss.state_dict()['channel_permutation'], permutation)
     again = ChannelGroupDivergence(tau=2.0, group_size=2, shuffle_seed=3)
-    again.check_shapes(student.shape, teacher.shape)
+    again.prepare(student.shape, teacher.shape, None, None)
     assert torch.equal(again.channel_permutation, permutation)
     expected = naive_channel_groups(student, teacher, 2.0, 2, permutation)
     assert loss(student, teacher).item() == pytest.approx(expected, rel=1e-5)

@@ -1,12 +1,19 @@
-"""Loss-weight schedules, and losses following the runner's iteration from the MessageHub."""
+"""Loss-weight schedules, and losses following the training iteration that the distiller's terms hand them."""
 import uuid
 
 import pytest
 import torch
 from mmengine.logging import MessageHub
 
-from mmseg_kd.losses import ChannelGroupDivergence, InterClassSimilarityDistillation, KLDivergence
-from mmseg_kd.schedules import LinearWarmupDecay, RemainingTraining, TrainingProgress, build_weight_schedule
+from mmseg_kd.distillers.distill_term import DistillTerm
+from mmseg_kd.losses import InterClassSimilarityDistillation, KLDivergence
+from mmseg_kd.schedules import (
+    LinearWarmupDecay,
+    RemainingTraining,
+    TrainingProgress,
+    build_weight_schedule,
+    current_train_iteration,
+)
 
 
 def test_linear_warmup_decay_values():
@@ -31,20 +38,23 @@ def test_invalid_schedules_are_refused(kwargs):
         LinearWarmupDecay(**kwargs)
 
 
-def test_loss_weight_follows_the_message_hub_iteration():
-    """SegDistill's CGD+WS: the weight is loss_weight × factor(iter), iter read from mmengine's hub."""
-    loss = ChannelGroupDivergence(tau=2.0, group_size=2, loss_weight=3.0,
-                                  weight_schedule=dict(type='LinearWarmupDecay', warmup_iters=100,
-                                                       decay_start_iter=1000, decay_end_iter=1100))
+def test_loss_weight_follows_the_iteration_the_term_is_given():
+    """SegDistill's CGD+WS: the weight is loss_weight × factor(iter), iter handed over by DistillTerm.compute."""
+    entry = dict(type='ChannelGroupDivergence', tau=2.0, group_size=2, loss_weight=3.0, student='x', teacher='x',
+                 weight_schedule=dict(type='LinearWarmupDecay', warmup_iters=100, decay_start_iter=1000,
+                                      decay_end_iter=1100))
+    term = DistillTerm('loss_cgd', entry)
+    loss = term.loss
     student, teacher = torch.randn(2, 4, 3, 3), torch.randn(2, 4, 3, 3)
-    hub = MessageHub.get_current_instance()
-    hub.update_info('iter', 500)
-    full = loss(student, teacher).item()
+    full = loss(student, teacher, iteration=500).item()
     assert full > 0
+    hub = MessageHub.get_current_instance()
+    hub.update_info('iter', 500)  # the hub is not what the term reads
     for iteration, factor in ((0, 0.0), (25, 0.25), (1050, 0.5), (1100, 0.0)):
-        hub.update_info('iter', iteration)
-        assert loss.current_weight() == pytest.approx(3.0 * factor)
-        assert loss(student, teacher).item() == pytest.approx(full * factor, rel=1e-6, abs=1e-9)
+        assert loss.current_weight(iteration) == pytest.approx(3.0 * factor)
+        assert loss(student, teacher, iteration=iteration).item() == pytest.approx(full * factor, rel=1e-6, abs=1e-9)
+        logged = term.compute(student, teacher, iteration)['distill.loss_cgd']
+        assert logged.item() == pytest.approx(full * factor, rel=1e-6, abs=1e-9)
     hub.update_info('iter', 0)
 
 
@@ -68,9 +78,8 @@ def test_a_zero_weight_keeps_the_loss_parameters_in_the_graph():
             return ((self.scale * student - teacher) ** 2).mean()
 
     loss = WithParameters(weight_schedule=dict(type='LinearWarmupDecay', warmup_iters=10))
-    MessageHub.get_current_instance().update_info('iter', 0)
     student = torch.randn(2, 3, requires_grad=True)
-    value = loss(student, torch.randn(2, 3))
+    value = loss(student, torch.randn(2, 3), iteration=0)
     value.backward()
     assert value.item() == 0.0
     assert loss.scale.grad is not None and student.grad is not None
@@ -119,18 +128,23 @@ def test_invalid_training_progress_is_refused(kwargs):
 
 
 def test_alw_weights_continue_after_a_resume(fresh_message_hub):
-    """A resumed run restores the message hub (iteration and run length): the weights continue."""
+    """A resumed run restores the message hub (iteration and run length), from which the distiller reads the iteration
+    it hands its terms: the weights continue."""
     icsd = InterClassSimilarityDistillation(loss_weight=9500., weight_schedule=dict(type='TrainingProgress'))
     kd = KLDivergence(loss_weight=2.0, weight_schedule=dict(type='RemainingTraining'))
     fresh_message_hub.update_info('max_iters', 400)
     fresh_message_hub.update_info('iter', 300)
-    before = (icsd.current_weight(), kd.current_weight())
+    def weights():
+        iteration = current_train_iteration()  # what the distiller reads from the hub and hands its terms
+        return icsd.current_weight(iteration), kd.current_weight(iteration)
+
+    before = weights()
     assert before == pytest.approx((9500. * 0.75, 2.0 * 0.25))
 
     saved = fresh_message_hub.state_dict()  # what a checkpoint stores as 'message_hub'
     resumed = new_message_hub()  # the resumed run's hub, now the current instance
     assert resumed.get_info('iter') is None
     resumed.load_state_dict(saved)
-    assert (icsd.current_weight(), kd.current_weight()) == pytest.approx(before)
+    assert weights() == pytest.approx(before)
     resumed.update_info('iter', 350)  # the runner's next iterations
-    assert (icsd.current_weight(), kd.current_weight()) == pytest.approx((9500. * 0.875, 2.0 * 0.125))
+    assert weights() == pytest.approx((9500. * 0.875, 2.0 * 0.125))

@@ -17,7 +17,7 @@ from torch import nn
 
 from conftest import PYTHON, REPO, STUDENT_CFG
 from mmseg_kd.engine import tool_errors
-from mmseg_kd.engine.non_finite_loss_hook import NonFiniteLossError, NonFiniteLossHook
+from mmseg_kd.engine.hooks.non_finite_loss_hook import NonFiniteLossError, NonFiniteLossHook
 from mmseg_kd.engine.tool_errors import run_tool, user_facing_message
 from mmseg_kd.utils import UserInputError
 from test_reliability import write_light_config

@@ -11,7 +11,7 @@ from torch import nn
 
 from conftest import STUDENT_CFG, build_model
 from mmseg_kd.analysis.module_shapes import module_shapes
-from mmseg_kd.distillers.distillation_check import check_distillation
+from mmseg_kd.distillers.distillation_build import build_distillation
 from mmseg_kd.distillers.forward_for_taps import forward_for_taps
 from mmseg_kd.distillers.taps import Tap, TapRecorder, parse_tap
 
@@ -132,7 +132,7 @@ def test_list_taps_shows_the_maps_the_elements_and_the_inputs(segformer, swin):
 
 
 def check(networks, losses):
-    checked = check_distillation(networks, losses, INPUT)
+    checked = build_distillation(networks, losses, INPUT)
     for recorder in checked.recorders.values():
         recorder.remove()
     return {term.name: term for term in checked.report.terms}, checked.report

@@ -19,12 +19,8 @@ from conftest import PYTHON, REPO, STUDENT_CFG
 from mmseg_kd.datasets.ignored_label_map import AddIgnoredLabelMap
 from mmseg_kd.datasets.label_split import split_paths, training_image_names, write_label_split
 from mmseg_kd.datasets.procedural_cityscapes import write_cityscapes_layout
-from mmseg_kd.datasets.unlabeled_images_check import (
-    LABELED_PIXELS_ONLY,
-    UnlabeledImagesConfigError,
-    check_unlabeled_images,
-)
 from mmseg_kd.distillers.distill_term import registered_distill_losses
+from mmseg_kd.engine.unlabeled_images_check import UnlabeledImagesConfigError, check_unlabeled_images
 from mmseg_kd.losses.distill_loss import DistillLoss
 from test_tools import run
 
@@ -194,6 +190,10 @@ TAPS = dict(student='decode_head.bottleneck', teacher='decode_head.bottleneck')
     (dict(type='IntraClassFeatureVariation', ignored_pixels_in_mean=True, **TAPS),
      'ignored_pixels_in_mean=True counts the ignored pixels'),
     (dict(type='MemoryPixelRegionContrast', num_classes=19, **TAPS), 'note'),
+    (dict(type='IntraClassFeatureVariation', ignore_index=0, **TAPS),
+     'ignore_index=0, but the unlabeled images are filled with 255: their pixels would form a class of their own'),
+    (dict(type='MemoryPixelRegionContrast', num_classes=19, ignore_index=19, **TAPS),
+     'ignore_index=19, but the unlabeled images are filled with 255'),
 ])
 def test_distillation_losses_that_read_labels(unlabeled_cfg, loss, outcome):
     unlabeled_cfg.model.distill_losses = dict(loss_x=loss)
@@ -216,12 +216,15 @@ def test_a_loss_that_may_read_labels_unknown_to_the_check_is_refused(unlabeled_c
         check_unlabeled_images(unlabeled_cfg)
 
 
-def test_every_registered_loss_that_may_read_labels_is_known_to_the_check():
-    """A new loss that reads labels must be taught to the check (it is refused until then)."""
+def test_every_registered_loss_that_may_read_labels_says_how_it_treats_unlabeled_pixels():
+    """A loss that reads labels must say what it does with unlabeled pixels (it is refused until it does)."""
+    label_readers = []
     for name in registered_distill_losses():
         cls = MODELS.get(name)
         if inspect.getattr_static(cls, 'uses_labels') is not False and name != 'LabelReadingTestLoss':
-            assert name in ('KLDivergence',) + LABELED_PIXELS_ONLY, name
+            label_readers.append(name)
+            assert cls.unlabeled_images_note.__func__ is not DistillLoss.unlabeled_images_note.__func__, name
+    assert {'KLDivergence', 'IntraClassFeatureVariation', 'MemoryPixelRegionContrast'} <= set(label_readers)
 
 
 def test_datasets_and_models_that_cannot_take_unlabeled_images_are_refused(unlabeled_cfg):

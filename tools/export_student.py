@@ -19,7 +19,7 @@ import mmseg_kd  # noqa: F401
 from mmseg_kd.checkpoint.safe_loading import extract_state_dict, load_checkpoint_file
 from mmseg_kd.checkpoint.state_dict_pairing import is_distiller_state, load_paired_state_dict
 from mmseg_kd.distillers.model_config import resolve_model_config
-from mmseg_kd.engine.evaluation_model import is_distiller_config
+from mmseg_kd.distillers.seg_distiller import is_distiller_config
 from mmseg_kd.engine.tool_errors import run_tool
 from mmseg_kd.utils.user_input_error import UserInputError
 

@@ -9,7 +9,7 @@ Checkpoints given by ``--resume`` or ``load_from`` must hold exactly the model's
 (``MMSEG_KD_DEBUG=1`` shows the traceback).
 A config with ``compute_budget`` trains as many iterations as its budget in student steps allows
 (``mmseg_kd/engine/compute_budget.py``); a config with unlabeled images is checked before anything is built
-(``mmseg_kd/datasets/unlabeled_images_check.py``).
+(``mmseg_kd/engine/unlabeled_images_check.py``).
 """
 import argparse
 import os
@@ -19,9 +19,9 @@ from mmengine.device import is_cuda_available, is_mlu_available, is_musa_availab
 from mmengine.runner import Runner
 
 import mmseg_kd  # noqa: F401  (registers the distiller, losses and safe checkpoint types)
-from mmseg_kd.datasets.unlabeled_images_check import check_unlabeled_images
 from mmseg_kd.engine.compute_budget import apply_compute_budget
 from mmseg_kd.engine.data_checks import add_data_checks
+from mmseg_kd.engine.input_sizes import set_dry_run_input_size
 from mmseg_kd.engine.runner_setup import (
     add_checkpoint_pairing_hook,
     add_training_hooks,
@@ -32,6 +32,7 @@ from mmseg_kd.engine.runner_setup import (
     start_cpu_process_group,
 )
 from mmseg_kd.engine.tool_errors import run_tool
+from mmseg_kd.engine.unlabeled_images_check import check_unlabeled_images
 from mmseg_kd.utils.user_input_error import UserInputError
 
 
@@ -81,6 +82,7 @@ def build_config(args) -> Config:
     add_training_hooks(cfg)
     add_checkpoint_pairing_hook(cfg, args.partial_load)
     check_unused_parameters_allowed(cfg)
+    set_dry_run_input_size(cfg)
     check_dataset_paths(cfg, ('train_dataloader', 'val_dataloader'))
     add_data_checks(cfg, ('train_dataloader', 'val_dataloader'))
     start_cpu_process_group(cfg)

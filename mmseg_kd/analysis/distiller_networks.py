@@ -11,12 +11,8 @@ from mmengine.registry import DefaultScope
 from torch import nn
 
 from mmseg_kd.distillers.model_config import resolve_model_config
+from mmseg_kd.distillers.seg_distiller import is_distiller_config
 from mmseg_kd.registry import MODELS
-
-
-def is_distiller_config(model_cfg: dict) -> bool:
-    """Whether a ``model`` config is a :class:`~mmseg_kd.distillers.SegDistiller`."""
-    return model_cfg.get('type') in ('SegDistiller', 'mmseg_kd.SegDistiller')
 
 
 def network_configs(model_cfg: dict) -> Dict[str, ConfigDict]:

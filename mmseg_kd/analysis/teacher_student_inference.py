@@ -21,10 +21,9 @@ from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS
 
 from mmseg_kd.analysis.compared_maps import ComparedMaps, compared_maps
-from mmseg_kd.analysis.distiller_networks import is_distiller_config
 from mmseg_kd.checkpoint.safe_loading import extract_state_dict, load_checkpoint_file, load_state_dict_strictly
 from mmseg_kd.distillers.forward_for_taps import forward_for_taps
-from mmseg_kd.distillers.seg_distiller import SegDistiller
+from mmseg_kd.distillers.seg_distiller import SegDistiller, is_distiller_config
 from mmseg_kd.registry import MODELS
 
 STUDENT_PREFIX = 'student.'

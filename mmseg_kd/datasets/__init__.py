@@ -1,10 +1,11 @@
 """What mmseg lacks for datasets: loading steps that report bad files and the transform that lets unlabeled images
-join a distillation's training set (registered in mmseg's ``TRANSFORMS``); the generated demo data
-(``procedural_cityscapes``, imported by the tools that write it), the labeled/unlabeled split lists
-(``label_split``), the start-time check of a config with unlabeled images (``unlabeled_images_check``) and the
-miniature dataset layouts of the tests (``miniature_layouts``).
+join a distillation's training set (registered in mmseg's ``TRANSFORMS``); the walks over dataset configs
+(``dataset_configs``: datasets inside wrappers, class count, image suffix, the training input size); the generated
+demo data (``procedural_cityscapes``, imported by the tools that write it) and the labeled/unlabeled split lists
+(``label_split``).
 
-Layering: with ``analysis``, the top of the package (it builds on ``engine`` and the layers below).
+Layering: a leaf: it imports nothing of ``mmseg_kd`` but ``utils``. The checks that know losses or runners (the
+unlabeled-images check, the dataset scan) are in ``engine``.
 """
 from mmseg_kd.datasets.checked_loading import BadDataError, CheckedLoadAnnotations, CheckedLoadImageFromFile
 from mmseg_kd.datasets.ignored_label_map import AddIgnoredLabelMap

@@ -10,7 +10,7 @@ A term owns everything about its entry:
   ``distill.<name without 'loss_'>_<term>`` for a monitored term (logged, not optimised);
 * its check: every problem of the entry goes into its :class:`TermReport` instead of stopping at the first one.
 
-The distiller builds its terms and checks them with :func:`~mmseg_kd.distillers.distillation_check.check_distillation`
+The distiller builds its terms and checks them with :func:`~mmseg_kd.distillers.distillation_build.build_distillation`
 when it is built; ``tools/analysis/list_taps.py`` runs the same function, so the check cannot drift from training.
 Every training step each term computes::
 
@@ -177,6 +177,12 @@ class DistillTerm:
             message = error.args[0] if isinstance(error, KeyError) and error.args else error
             self.report.add_problem(f'{loss_class.__name__}(...) cannot be built: {message}')
 
+    def tap_unusable(self, role: str, problem: str, error_type: Type[Exception] = DistillConfigError) -> None:
+        """Record that the ``role`` tap cannot be hooked on its network (``problem``), and drop it: the rest of the
+        entry is still checked, without that tap's tensor."""
+        self.report.add_problem(problem, error_type)
+        self.taps.pop(role, None)
+
     # ------------------------------------------------------------------ the build-time check of the shapes
     def prepare(self, student: torch.Tensor, teacher: torch.Tensor, teacher_model: nn.Module,
                 input_size: Sequence[int]) -> None:
@@ -251,12 +257,13 @@ class DistillTerm:
         """Whether the loss reads the batch's ground-truth labels."""
         return self.loss.uses_labels
 
-    def compute(self, student: torch.Tensor, teacher: torch.Tensor, gt_labels: Optional[torch.Tensor] = None,
-                student_gradient=None) -> Dict[str, torch.Tensor]:
+    def compute(self, student: torch.Tensor, teacher: torch.Tensor, iteration: int,
+                gt_labels: Optional[torch.Tensor] = None, student_gradient=None) -> Dict[str, torch.Tensor]:
         """The term's log entries for one training step.
 
         Args:
             student, teacher: the tensors recorded at the taps in this step.
+            iteration: the training iteration (the loss's weight schedule and per-iteration draws follow it).
             gt_labels: (B, H_img, W_img) labels, for losses that read them.
             student_gradient: a context for the student-side refinement (``torch.no_grad()`` while only the
                 connectors learn); ``None`` keeps gradients on.
@@ -268,7 +275,8 @@ class DistillTerm:
             student = self.loss.refine_student(student)
         if self.connector is not None:
             student = self.connector(student, teacher.shape[-2:])
-        value = self.loss(student, teacher, **({'gt_labels': gt_labels} if self.loss.uses_labels else {}))
+        value = self.loss(student, teacher, iteration=iteration,
+                          **({'gt_labels': gt_labels} if self.loss.uses_labels else {}))
         if not isinstance(value, dict):
             return {f'distill.{self.name}': value}
         entries = {}

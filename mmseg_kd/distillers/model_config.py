@@ -7,9 +7,13 @@ from mmengine.hub import get_config
 from mmseg_kd.checkpoint.sha256 import expected_sha256
 from mmseg_kd.utils.user_input_error import UserInputError, UserInputTypeError
 
-# Keys of a student/teacher entry that are not part of the model config itself.
-ENTRY_KEYS = ('cfg_path', 'cfg_options', 'checkpoint', 'checkpoint_sha256', 'checkpoint_cache_dir',
-              'allow_unsafe_checkpoint', 'autocast_dtype', 'channels_last', 'bn_train', 'loss_weight_schedule')
+# Keys of a student/teacher entry that are not part of the model config itself, per role.
+ROLE_ENTRY_KEYS = {
+    'student': ('cfg_path', 'cfg_options', 'loss_weight_schedule'),
+    'teacher': ('cfg_path', 'cfg_options', 'checkpoint', 'checkpoint_sha256', 'checkpoint_cache_dir',
+                'allow_unsafe_checkpoint', 'autocast_dtype', 'channels_last', 'bn_train'),
+}
+ENTRY_KEYS = tuple(dict.fromkeys(ROLE_ENTRY_KEYS['student'] + ROLE_ENTRY_KEYS['teacher']))
 # Switches of an entry: True or False only (a string such as 'False' would count as yes).
 BOOLEAN_ENTRY_KEYS = ('allow_unsafe_checkpoint', 'channels_last', 'bn_train')
 
@@ -20,8 +24,14 @@ def check_entry_settings(entry: dict, role: str) -> None:
     * switches (:data:`BOOLEAN_ENTRY_KEYS`) are ``True`` or ``False``, not strings, numbers or ``None``;
     * ``checkpoint`` and ``checkpoint_cache_dir`` are strings or ``None``; ``checkpoint_sha256`` is 8 to 64 hex
       digits (it stays unused when ``checkpoint=None`` asks for a random teacher, as config checks do);
+    * an entry holds only its own role's keys (:data:`ROLE_ENTRY_KEYS`): ``teacher.loss_weight_schedule`` or
+      ``student.bn_train`` would otherwise be silently ignored;
     * an entry that names its model by ``cfg_path`` or ``model`` has no other keys: a misspelt one (say
       ``checkpoint_sha``) would otherwise be ignored, and with it the check it asks for.
+
+    Args:
+        entry: the ``student=`` or ``teacher=`` dict.
+        role: ``'student'`` or ``'teacher'``.
 
     Raises:
         TypeError: a value of the wrong type.
@@ -37,18 +47,25 @@ def check_entry_settings(entry: dict, role: str) -> None:
             raise UserInputTypeError(
                 f'{role}.{key} must be a string or None, got {entry[key]!r} ({type(entry[key]).__name__})')
     expected_sha256(entry.get('checkpoint_sha256'), f'{role}.checkpoint_sha256')
+    own_keys = ROLE_ENTRY_KEYS[role]
+    misplaced = sorted(set(entry) & (set(ENTRY_KEYS) - set(own_keys)))
+    if misplaced:
+        other = next(name for name in ROLE_ENTRY_KEYS if name != role)
+        raise UserInputError(f'{role}.{misplaced[0]} is a setting of the {other} entry, and the {role} would ignore '
+                             f'it; move it to {other}=dict(...) or remove it. The {role} entry takes '
+                             f"{', '.join(('model',) + own_keys)}")
     if 'cfg_path' in entry or 'model' in entry:
-        unknown = sorted(set(entry) - set(ENTRY_KEYS) - {'model'})
+        unknown = sorted(set(entry) - set(own_keys) - {'model'})
         if unknown:
             key = unknown[0]
-            close = difflib.get_close_matches(key, ENTRY_KEYS, n=1)
+            close = difflib.get_close_matches(key, own_keys, n=1)
             hint = f'did you mean {close[0]!r}? ' if close else ''
-            raise UserInputError(f'{role} has an unknown key {key!r}; {hint}the keys of an entry that names its model '
-                                 f"by cfg_path or model are {', '.join(('model',) + ENTRY_KEYS)}")
+            raise UserInputError(f'{role} has an unknown key {key!r}; {hint}the keys of a {role} entry that names its '
+                                 f"model by cfg_path or model are {', '.join(('model',) + own_keys)}")
 
 
 def resolve_model_config(entry: dict, role: str) -> ConfigDict:
-    """The mmseg model config named by a distiller's ``student``/``teacher`` entry.
+    """The mmseg model config named by a distiller's ``student``/``teacher`` entry (``role``).
 
     Accepted forms:
 
@@ -74,7 +91,7 @@ def resolve_model_config(entry: dict, role: str) -> ConfigDict:
     elif 'model' in entry:
         config = Config(dict(model=entry['model']))
     elif 'type' in entry:
-        config = Config(dict(model={k: v for k, v in entry.items() if k not in ENTRY_KEYS}))
+        config = Config(dict(model={k: v for k, v in entry.items() if k not in ROLE_ENTRY_KEYS[role]}))
     else:
         raise UserInputError(f"{role} needs cfg_path='...', model=dict(...) or an inline model dict with 'type'; "
                          f'got keys {sorted(entry)}')

@@ -12,7 +12,7 @@ Training step (``mode='loss'``)::
             monitored terms are logged under keys without 'loss')
 
 Build: the student and teacher are built from their configs, the teacher's weights loaded strictly, then
-:func:`~mmseg_kd.distillers.distillation_check.check_distillation` builds every term and checks it on one dry forward
+:func:`~mmseg_kd.distillers.distillation_build.build_distillation` builds every term and checks it on one dry forward
 pass (the same check ``tools/analysis/list_taps.py`` prints); any problem stops the build with every problem listed.
 
 Prediction and testing run the student alone. The teacher is deliberately not a submodule: it is absent
@@ -34,7 +34,7 @@ from mmseg.models.segmentors.base import BaseSegmentor
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from mmseg_kd.distillers.distillation_check import check_distillation
+from mmseg_kd.distillers.distillation_build import DRY_RUN_INPUT_SIZE, build_distillation
 from mmseg_kd.distillers.forward_for_taps import forward_for_taps
 from mmseg_kd.distillers.model_config import resolve_model_config
 from mmseg_kd.distillers.teacher_checkpoint import load_teacher_checkpoint
@@ -53,13 +53,17 @@ class SegDistiller(BaseSegmentor):
             inline model dict; optional ``cfg_options`` (dotted keys merged into that config) and
             ``loss_weight_schedule`` (a weight schedule, ``mmseg_kd.schedules``, that multiplies every loss of the
             student's own heads, e.g. ``dict(type='TrainingProgress')`` for AICSD's adaptive loss weighting α·L_CE).
-        teacher: as ``student`` (without ``loss_weight_schedule``), plus ``checkpoint`` (path of the teacher's
-            weights; ``None`` builds a randomly initialised teacher, for tests and config checks only),
-            ``allow_unsafe_checkpoint`` (load a pickle that needs code; only for files you trust),
-            ``autocast_dtype`` (``'bfloat16'``/``'float16'``: run the teacher under autocast; losses still
-            compute in float32), ``channels_last`` (teacher weights and inputs in channels-last memory format) and
-            ``bn_train`` (run the teacher's batch-norm layers in train mode, with batch statistics, while the
-            student trains; dropout stays off. The Overhaul lineage did this, Overhaul Table 8).
+        teacher: ``cfg_path``/``model``/inline model and ``cfg_options`` as ``student`` (``loss_weight_schedule`` is
+            the student's alone), plus ``checkpoint`` (a path or an http(s) URL of the teacher's weights; ``None``
+            builds a randomly initialised teacher, for tests and config checks only), ``checkpoint_sha256`` (the
+            file's SHA-256 or its first 8 or more hex digits, checked before loading), ``checkpoint_cache_dir``
+            (where a URL is downloaded to; torch hub's folder by default), ``allow_unsafe_checkpoint`` (load a pickle
+            that needs code; only for files you trust), ``autocast_dtype`` (``'bfloat16'``/``'float16'``: run the
+            teacher under autocast; losses still compute in float32), ``channels_last`` (teacher weights and inputs
+            in channels-last memory format) and ``bn_train`` (run the teacher's batch-norm layers in train mode,
+            with batch statistics, while the student trains; dropout stays off. The Overhaul lineage did this,
+            Overhaul Table 8). A key of the other role's entry, or an unknown key, stops the build
+            (:func:`~mmseg_kd.distillers.model_config.check_entry_settings`).
         distill_losses: ``{name: dict(type=..., student=TAP, teacher=TAP, loss_weight=..., ...)}``, one
             distillation term each (:class:`~mmseg_kd.distillers.distill_term.DistillTerm`). Names start with
             ``loss_``; each is logged as ``distill.<name>`` (a loss returning a dict of terms, e.g. CIRKD's memory
@@ -74,7 +78,8 @@ class SegDistiller(BaseSegmentor):
             Needs a connector with parameters; under DDP set ``find_unused_parameters = True``.
         data_preprocessor: defaults to the student's; the teacher receives the same preprocessed batch.
         tap_check_input_size: (H, W), integers >= 1, of the dry forward pass that checks taps and shapes at build
-            time.
+            time; default 64x64, and ``tools/train.py`` sets it to the size the config trains at when the config
+            does not (:mod:`mmseg_kd.engine.input_sizes`).
         init_cfg: mmengine init config of the distiller (rarely needed).
     """
 
@@ -84,7 +89,7 @@ class SegDistiller(BaseSegmentor):
                  distill_losses: Dict[str, dict],
                  connector_warmup: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
-                 tap_check_input_size: Tuple[int, int] = (64, 64),
+                 tap_check_input_size: Tuple[int, int] = DRY_RUN_INPUT_SIZE,
                  init_cfg: Optional[dict] = None):
         # Outside mmseg's runner no registry scope is set; the models' parts are mmseg modules.
         scope = None if DefaultScope.get_current_instance() is not None else 'mmseg'
@@ -117,14 +122,14 @@ class SegDistiller(BaseSegmentor):
             teacher_model.to(memory_format=torch.channels_last)
         self._teacher_holder = (teacher_model,)
 
-        checked = check_distillation(
+        built = build_distillation(
             dict(student=self.student, teacher=teacher_model), distill_losses, tap_check_input_size,
             data_preprocessor=data_preprocessor, teacher_preprocessor=teacher_cfg.get('data_preprocessor'),
             connector_warmup=connector_warmup)
-        if not checked.report.ok:
-            raise checked.report.error()
-        self.terms, self.connector_warmup = checked.terms, checked.connector_warmup
-        self.student_recorder, self.teacher_recorder = checked.recorders['student'], checked.recorders['teacher']
+        if not built.report.ok:
+            raise built.report.error()
+        self.terms, self.connector_warmup = built.terms, built.connector_warmup
+        self.student_recorder, self.teacher_recorder = built.recorders['student'], built.recorders['teacher']
         self._teacher_paths = [tap.module for tap in self.teacher_recorder.taps]
         self.distill_losses = nn.ModuleDict({name: term.loss for name, term in self.terms.items()})
         self.connectors = nn.ModuleDict({name: term.connector for name, term in self.terms.items()
@@ -178,7 +183,7 @@ class SegDistiller(BaseSegmentor):
             gt_labels = torch.stack([sample.gt_sem_seg.data[0] for sample in data_samples]).long()
         for term in self.terms.values():
             losses.update(term.compute(self.student_recorder.get(term.taps['student']),
-                                       self.teacher_recorder.get(term.taps['teacher']), gt_labels,
+                                       self.teacher_recorder.get(term.taps['teacher']), iteration, gt_labels,
                                        self.connector_warmup.student_gradient(iteration)))
         self.student_recorder.clear()
         self.teacher_recorder.clear()
@@ -203,3 +208,20 @@ class SegDistiller(BaseSegmentor):
 
     def encode_decode(self, inputs: torch.Tensor, batch_data_samples):
         return self.student.encode_decode(inputs, batch_data_samples)
+
+
+def is_distiller_config(model_cfg: dict) -> bool:
+    """Whether a ``model`` config builds a :class:`SegDistiller` (or a subclass)."""
+    model_type = model_cfg.get('type')
+    if isinstance(model_type, type):
+        return issubclass(model_type, SegDistiller)
+    registered = MODELS.get(model_type) if isinstance(model_type, str) else None
+    return isinstance(registered, type) and issubclass(registered, SegDistiller)
+
+
+def effective_data_preprocessor(model_cfg: dict) -> Optional[dict]:
+    """The data preprocessor config a ``model`` config really uses: a distiller without its own uses its student's."""
+    preprocessor = model_cfg.get('data_preprocessor')
+    if preprocessor is None and is_distiller_config(model_cfg):
+        preprocessor = resolve_model_config(model_cfg['student'], 'student').get('data_preprocessor')
+    return preprocessor

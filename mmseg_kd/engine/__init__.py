@@ -1,14 +1,21 @@
-"""The runner's concerns: hooks every training run gets (weights-only checkpoints, torch RNG across a resume, the
-non-finite-loss stop, strict checkpoint pairing) and what the tools share (``runner_setup``, the model evaluation
-builds in ``evaluation_model``, the error block of ``tool_errors``, ``data_checks``: the checked loading steps in
-every pipeline).
+"""The runner's concerns and the tools' set-up around it.
 
-Layering: below only ``datasets`` and ``analysis``; nothing else in ``mmseg_kd`` imports it.
+* ``hooks/``: the runner hooks every run of the tools gets (weights-only checkpoints, torch RNG across a resume, the
+  non-finite-loss stop, strict checkpoint pairing);
+* the tools' set-up: ``runner_setup`` (options, process group, hooks, dataset paths), ``data_checks`` (the checked
+  loading steps in every pipeline), ``dataset_scan`` (every file of a dataset, on request), ``unlabeled_images_check``
+  (a config with unlabeled images, before the build), ``compute_budget``, ``evaluation_model`` (the student alone for
+  evaluation) and ``tool_errors`` (one error block per user mistake).
+
+Layering: builds on ``distillers`` and everything below; only ``analysis`` and the tools import it.
 """
-from mmseg_kd.engine.checkpoint_pairing_hook import CheckpointPairingHook
-from mmseg_kd.engine.non_finite_loss_hook import NonFiniteLossError, NonFiniteLossHook
-from mmseg_kd.engine.torch_rng_checkpoint_hook import TorchRngCheckpointHook
-from mmseg_kd.engine.weights_only_checkpoint_hook import WeightsOnlyCheckpointHook
+from mmseg_kd.engine.hooks import (
+    CheckpointPairingHook,
+    NonFiniteLossError,
+    NonFiniteLossHook,
+    TorchRngCheckpointHook,
+    WeightsOnlyCheckpointHook,
+)
 
 __all__ = ['CheckpointPairingHook', 'NonFiniteLossError', 'NonFiniteLossHook', 'TorchRngCheckpointHook',
            'WeightsOnlyCheckpointHook']

@@ -35,6 +35,7 @@ import torch
 from mmengine.config import Config, ConfigDict
 
 from mmseg_kd.distillers.model_config import resolve_model_config
+from mmseg_kd.engine.input_sizes import training_size
 from mmseg_kd.utils.user_input_error import UserInputError
 
 # Keys of the distiller's teacher entry that do not change what a step costs.
@@ -63,8 +64,8 @@ def model_fingerprint(model_cfg: dict) -> str:
     model_cfg = _plain(model_cfg)
     teacher = {key: value for key, value in model_cfg['teacher'].items()
                if key not in COST_NEUTRAL_TEACHER_KEYS + MODEL_SOURCE_KEYS}
-    described = dict(model_cfg, student=_plain(resolve_model_config(model_cfg['student'], 'model.student')),
-                     teacher=dict(teacher, model=_plain(resolve_model_config(model_cfg['teacher'], 'model.teacher'))))
+    described = dict(model_cfg, student=_plain(resolve_model_config(model_cfg['student'], 'student')),
+                     teacher=dict(teacher, model=_plain(resolve_model_config(model_cfg['teacher'], 'teacher'))))
     text = json.dumps(described, sort_keys=True, default=repr)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -74,13 +75,6 @@ def _positive_int(value, name: str) -> int:
         raise UserInputError(f'compute_budget.{name} must be a positive integer (a number of student steps), '
                              f'got {value!r}')
     return value
-
-
-def train_crop_size(cfg: Config) -> Optional[list]:
-    """(H, W) the training batches have: the student's data preprocessor pads/crops them to its ``size``."""
-    preprocessor = cfg.model.get('data_preprocessor') or {}
-    size = preprocessor.get('size') or cfg.get('crop_size')
-    return None if size is None else [int(v) for v in size]
 
 
 def read_step_costs(cfg: Config, path: str) -> dict:
@@ -95,7 +89,7 @@ def read_step_costs(cfg: Config, path: str) -> dict:
                              f'record of tools/analysis/benchmark.py --out?); {MEASURE_HINT}')
     device = 'cuda' if torch.cuda.is_available() else 'cpu'
     expected = dict(model_fingerprint=model_fingerprint(cfg.model),
-                    batch_size=cfg.train_dataloader.get('batch_size'), input_size=train_crop_size(cfg))
+                    batch_size=cfg.train_dataloader.get('batch_size'), input_size=list(training_size(cfg)[0]))
     wrong = [f'{key} {record.get(key)!r} (this config: {value!r})' for key, value in expected.items()
              if value is not None and record.get(key) != value]
     if str(record.get('device', '')).split(':')[0] != device:

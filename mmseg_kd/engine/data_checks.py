@@ -14,26 +14,12 @@ checked steps, with its own arguments, is left as it is.
 from typing import Optional, Sequence
 
 from mmengine.config import Config
-from mmseg.registry import DATASETS
 
-from mmseg_kd.engine.runner_setup import leaf_datasets
+from mmseg_kd.datasets.dataset_configs import DEFAULT_IGNORE_INDEX, dataset_class_count, leaf_datasets
 
 #: Stock loading step → its checked replacement.
 CHECKED_STEPS = {'LoadImageFromFile': 'CheckedLoadImageFromFile', 'LoadAnnotations': 'CheckedLoadAnnotations'}
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
-#: mmseg's ``BaseSegDataset`` ignore index.
-DEFAULT_IGNORE_INDEX = 255
-
-
-def dataset_class_count(dataset: dict) -> Optional[int]:
-    """The number of classes of a dataset config (``None`` if neither the config nor its class names them)."""
-    classes = (dataset.get('metainfo') or {}).get('classes')
-    if classes is None:
-        dataset_type = dataset.get('type')
-        dataset_class = DATASETS.get(dataset_type) if isinstance(dataset_type, str) else dataset_type
-        classes = getattr(dataset_class, 'METAINFO', {}).get('classes')
-    return None if classes is None else len(classes)
-
 
 def checked_step(step, num_classes: Optional[int], ignore_index: int):
     """``step`` with a stock loading step replaced by its checked one (steps holding ``transforms``, such as
@@ -69,7 +55,7 @@ def add_data_checks(cfg: Config, loaders: Sequence[str] = LOADERS) -> None:
     for loader in loaders:
         if not cfg.get(loader):
             continue
-        for dataset in leaf_datasets(cfg[loader]['dataset']):
+        for _, dataset in leaf_datasets(cfg[loader]['dataset']):
             if dataset.get('pipeline'):
                 dataset['pipeline'] = checked_step(list(dataset['pipeline']), dataset_class_count(dataset),
                                                    dataset.get('ignore_index', DEFAULT_IGNORE_INDEX))

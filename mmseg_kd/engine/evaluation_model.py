@@ -3,23 +3,13 @@
 A distiller predicts with its student only, but building it builds and loads the teacher too (its checkpoint file
 must exist) and runs the build-time check of every distillation term. ``tools/test.py`` builds the student model
 config instead, with the distiller's data preprocessor, and loads the student's weights from either kind of checkpoint
-(:class:`~mmseg_kd.engine.checkpoint_pairing_hook.CheckpointPairingHook` takes the ``student.*`` weights of a
+(:class:`~mmseg_kd.engine.hooks.checkpoint_pairing_hook.CheckpointPairingHook` takes the ``student.*`` weights of a
 distillation checkpoint, and an exported student checkpoint as it is).
 """
 from mmengine.config import ConfigDict
 
 from mmseg_kd.distillers.model_config import resolve_model_config
-from mmseg_kd.distillers.seg_distiller import SegDistiller
-from mmseg_kd.registry import MODELS
-
-
-def is_distiller_config(model_cfg: dict) -> bool:
-    """Whether a model config builds a :class:`SegDistiller` (or a subclass)."""
-    model_type = model_cfg.get('type')
-    if isinstance(model_type, type):
-        return issubclass(model_type, SegDistiller)
-    registered = MODELS.get(model_type) if isinstance(model_type, str) else None
-    return isinstance(registered, type) and issubclass(registered, SegDistiller)
+from mmseg_kd.distillers.seg_distiller import is_distiller_config
 
 
 def evaluation_model_config(model_cfg: dict) -> ConfigDict:

@@ -1,15 +1,14 @@
 """Config handling shared by ``tools/train.py`` and ``tools/test.py``."""
-import inspect
 import os
 import os.path as osp
 from datetime import timedelta
-from typing import Iterator, Optional, Sequence, Tuple
+from typing import Sequence
 
 import torch
 import torch.distributed as dist
 from mmengine.config import Config
-from mmseg.registry import DATASETS
 
+from mmseg_kd.datasets.dataset_configs import default_image_suffix, leaf_datasets
 from mmseg_kd.utils.user_input_error import UserInputError
 
 
@@ -114,33 +113,6 @@ class DatasetPathError(FileNotFoundError):
     """A dataset folder or list file named by the config does not exist or is empty."""
 
 
-def nested_datasets(dataset: dict, where: str = 'dataset') -> Iterator[Tuple[str, dict]]:
-    """Every dataset config in ``dataset``, ConcatDataset/RepeatDataset-style wrappers included, with its path in the
-    config (``where`` is the path of ``dataset`` itself, e.g. ``'train_dataloader.dataset'``)."""
-    yield where, dataset
-    if 'datasets' in dataset:
-        for index, inner in enumerate(dataset['datasets']):
-            yield from nested_datasets(inner, f'{where}.datasets[{index}]')
-    elif 'dataset' in dataset:
-        yield from nested_datasets(dataset['dataset'], f'{where}.dataset')
-
-
-def leaf_datasets(dataset: dict) -> Iterator[dict]:
-    """The datasets inside ConcatDataset/RepeatDataset-style wrappers."""
-    for _, inner in nested_datasets(dataset):
-        if 'datasets' not in inner and 'dataset' not in inner:
-            yield inner
-
-
-def default_image_suffix(dataset_type) -> Optional[str]:
-    """The ``img_suffix`` a dataset class uses by default (``None`` if it has no such argument)."""
-    dataset_class = DATASETS.get(dataset_type) if isinstance(dataset_type, str) else dataset_type
-    if not isinstance(dataset_class, type):
-        return None
-    parameter = inspect.signature(dataset_class.__init__).parameters.get('img_suffix')
-    return None if parameter is None or parameter.default is inspect.Parameter.empty else parameter.default
-
-
 def holds_file_ending_in(folder: str, suffix: str) -> bool:
     """Whether ``folder`` or one of its subfolders (symbolic links followed, as mmengine lists them) holds a file
     whose name ends in ``suffix``; stops at the first one."""
@@ -156,7 +128,7 @@ def check_dataset_paths(cfg: Config, loaders: Sequence[str]) -> None:
     for loader in loaders:
         if not cfg.get(loader):
             continue
-        for dataset in leaf_datasets(cfg[loader]['dataset']):
+        for _, dataset in leaf_datasets(cfg[loader]['dataset']):
             root = dataset.get('data_root') or ''
             if '://' in root:  # remote storage (backend_args): not checkable here
                 continue
@@ -168,7 +140,7 @@ def check_dataset_paths(cfg: Config, loaders: Sequence[str]) -> None:
                                        f'(data_root {root!r}). {hint}')
             if not any(os.scandir(image_dir)):
                 raise DatasetPathError(f'{loader}: image folder {image_dir!r} is empty. {hint}')
-            suffix = dataset.get('img_suffix', default_image_suffix(dataset.get('type')))
+            suffix = default_image_suffix(dataset)
             if suffix and not holds_file_ending_in(image_dir, suffix):
                 raise DatasetPathError(
                     f"{loader}: image folder {image_dir!r} holds no image ending in {suffix!r}, in none of its "

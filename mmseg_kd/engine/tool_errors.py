@@ -35,7 +35,7 @@ from typing import Callable, NoReturn, Optional
 
 from mmengine.logging import MMLogger
 
-from mmseg_kd.engine.non_finite_loss_hook import NonFiniteLossError
+from mmseg_kd.engine.hooks.non_finite_loss_hook import NonFiniteLossError
 from mmseg_kd.utils.user_input_error import UserInputError
 
 DEBUG_VARIABLE = 'MMSEG_KD_DEBUG'

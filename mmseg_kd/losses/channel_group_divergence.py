@@ -79,10 +79,10 @@ class ChannelGroupDivergence(LogitDistillLoss):
         self.tau = positive_number(owner, 'tau', tau)
         self.group_size = integer_at_least(owner, 'group_size', group_size, 1)
         self.shuffle_seed = integer_at_least(owner, 'shuffle_seed', shuffle_seed, 0, allow_none=True)
-        self.register_buffer('channel_permutation', None)  # drawn in check_shapes once C is known
+        self.register_buffer('channel_permutation', None)  # drawn in prepare once C is known
 
-    def check_shapes(self, student_shape, teacher_shape):
-        super().check_shapes(student_shape, teacher_shape)
+    def prepare(self, student_shape, teacher_shape, teacher, teacher_tap):
+        """Draw the channel permutation once the teacher's channel count C is known."""
         if self.shuffle_seed is not None and self.channel_permutation is None:
             generator = torch.Generator().manual_seed(self.shuffle_seed)
             self.channel_permutation = torch.randperm(teacher_shape[1], generator=generator)

@@ -9,19 +9,23 @@ What the distiller does with a loss, in order:
 * build time: ``prepare(student_shape, teacher_shape, teacher, teacher_tap)`` with the shapes of the
   tapped tensors (losses that own shape-dependent modules or read the teacher's weights build them
   here), then ``check_shapes`` on the shapes the loss will see (after any connector);
-* every step: ``loss(connector(refine_student(student)), teacher, [gt_labels=...])``, where
+* every step: ``loss(connector(refine_student(student)), teacher, iteration=n, [gt_labels=...])``, where n is the
+  training iteration (the distiller reads it once per step from mmengine's ``MessageHub`` and hands it to every
+  term, so that weight schedules and per-iteration random draws follow a resumed run), and
   ``refine_student`` is the identity unless the loss owns a trainable student-side transform that
   comes before the connector (AttnFD's attention refinement). A loss returns a scalar or a dict of
   terms; terms named in ``monitored_terms`` are logged without entering the total loss.
 """
+import inspect
 from typing import Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mmseg_kd.schedules.loss_weight_schedules import build_weight_schedule, current_train_iteration
+from mmseg_kd.schedules.loss_weight_schedules import build_weight_schedule
 from mmseg_kd.utils.argument_checks import non_negative_number
+from mmseg_kd.utils.constructor_defaults import configured_argument
 
 
 def full_precision(tensor: torch.Tensor):
@@ -60,9 +64,31 @@ class DistillLoss(nn.Module):
         self.loss_weight = non_negative_number(type(self).__name__, 'loss_weight', loss_weight)
         self.weight_schedule = build_weight_schedule(weight_schedule)
 
-    def current_weight(self) -> float:
-        """``loss_weight`` times the schedule's factor at the runner's current iteration."""
-        return self.loss_weight * self.weight_schedule(current_train_iteration())
+    @classmethod
+    def configured_argument(cls, loss_cfg: dict, argument: str):
+        """``loss_cfg[argument]``, else the class's default (for checks that run on a config, before the build)."""
+        return configured_argument(cls, loss_cfg, argument)
+
+    @classmethod
+    def unlabeled_images_note(cls, loss_cfg: dict, fill_value: int) -> str:
+        """How the loss configured by ``loss_cfg`` treats images without labels, whose every pixel is ``fill_value``.
+
+        Called on the config, before anything is built, when the training set has unlabeled images. Returns ''
+        when the loss reads no labels (it learns from every image alike), a note for the log when it learns from
+        the labeled pixels only; raises ``ValueError`` naming the fix when it would mishandle the unlabeled pixels
+        (drop them, or be diluted by them). The default accepts a loss whose class never reads labels
+        (``uses_labels`` a plain ``False``) and refuses any other: a loss that reads labels overrides this to say
+        what it does with ``fill_value`` pixels.
+        """
+        if inspect.getattr_static(cls, 'uses_labels') is False:
+            return ''
+        raise ValueError(f'{cls.__name__} may read labels, and it is not known how it treats unlabeled pixels (all '
+                         f'{fill_value}); train it without unlabeled images, or say how in '
+                         f'{cls.__name__}.unlabeled_images_note')
+
+    def current_weight(self, iteration: int) -> float:
+        """``loss_weight`` times the schedule's factor at training iteration ``iteration``."""
+        return self.loss_weight * self.weight_schedule(iteration)
 
     def prepare(self, student_shape: Sequence[int], teacher_shape: Sequence[int], teacher: nn.Module,
                 teacher_tap) -> None:
@@ -85,10 +111,10 @@ class DistillLoss(nn.Module):
     def unweighted(self, student: torch.Tensor, teacher: torch.Tensor, **kwargs) -> torch.Tensor:
         raise NotImplementedError
 
-    def forward(self, student: torch.Tensor, teacher: torch.Tensor, **kwargs) -> torch.Tensor:
-        """The weighted loss, a float32 scalar, computed in float32 (see :func:`full_precision`). The teacher
-        tensor is treated as a constant."""
-        weight = self.current_weight()
+    def forward(self, student: torch.Tensor, teacher: torch.Tensor, iteration: int = 0, **kwargs) -> torch.Tensor:
+        """The weighted loss at training iteration ``iteration``, a float32 scalar, computed in float32 (see
+        :func:`full_precision`). The teacher tensor is treated as a constant."""
+        weight = self.current_weight(iteration)
         if weight == 0:  # skip the work, but keep the student and the loss's own parameters in the graph (DDP)
             return sum((p.sum() for p in self.parameters()), student.sum()).float() * 0.0
         with full_precision(student):

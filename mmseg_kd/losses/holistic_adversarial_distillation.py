@@ -128,12 +128,16 @@ class HolisticAdversarialDistillation(LogitDistillLoss):
         self.discriminator_optimizer = OPTIMIZERS.build(
             dict(self.discriminator_optimizer_cfg, params=list(self.discriminator.parameters())))
 
+    def prepare(self, student_shape, teacher_shape, teacher, teacher_tap):
+        """Build the discriminator for the teacher's class count K once it is known (unless ``num_classes`` gave
+        it)."""
+        if self.discriminator is None and len(teacher_shape) == 4:
+            self._build(teacher_shape[1])
+
     def check_shapes(self, student_shape, teacher_shape):
         super().check_shapes(student_shape, teacher_shape)
         LogitDiscriminator.check_map_size(tuple(teacher_shape[2:]))
-        if self.discriminator is None:
-            self._build(teacher_shape[1])
-        elif self.discriminator.input_norm.num_features != teacher_shape[1]:
+        if self.discriminator is not None and self.discriminator.input_norm.num_features != teacher_shape[1]:
             raise ValueError(f'{type(self).__name__} was built for {self.discriminator.input_norm.num_features} '
                              f'classes, the taps give {teacher_shape[1]}')
 
@@ -167,13 +171,13 @@ class HolisticAdversarialDistillation(LogitDistillLoss):
         return hinge.detach()
 
     # ------------------------------------------------------------------ loss
-    def forward(self, student: torch.Tensor, teacher: torch.Tensor) -> Dict[str, torch.Tensor]:
-        """In training mode, one discriminator step; then the weighted generator term (float32, autocast
-        off, as every loss here)."""
+    def forward(self, student: torch.Tensor, teacher: torch.Tensor, iteration: int = 0) -> Dict[str, torch.Tensor]:
+        """In training mode, one discriminator step; then the generator term weighted at training iteration
+        ``iteration`` (float32, autocast off, as every loss here)."""
         if self.discriminator is None:
-            raise RuntimeError(f'{type(self).__name__} is not built yet: SegDistiller builds it when it checks '
-                               'shapes; outside a distiller give num_classes')
-        weight = self.current_weight()
+            raise RuntimeError(f'{type(self).__name__} is not built yet: SegDistiller builds it when it prepares '
+                               'its terms; outside a distiller give num_classes')
+        weight = self.current_weight(iteration)
         with full_precision(student):
             student, teacher = self.resize_to(student.float(), teacher), teacher.detach().float()
             if self.training:

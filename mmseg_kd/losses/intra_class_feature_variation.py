@@ -58,6 +58,19 @@ class IntraClassFeatureVariation(FeatureDistillLoss):
         self.ignore_index = integer(type(self).__name__, 'ignore_index', ignore_index)
         self.ignored_pixels_in_mean = boolean(type(self).__name__, 'ignored_pixels_in_mean', ignored_pixels_in_mean)
 
+    @classmethod
+    def unlabeled_images_note(cls, loss_cfg: dict, fill_value: int) -> str:
+        """Class prototypes come from labeled pixels only; refused when the unlabeled pixels would count as a class
+        (``ignore_index`` other than the fill value) or in the mean (``ignored_pixels_in_mean=True``)."""
+        ignore_index = cls.configured_argument(loss_cfg, 'ignore_index')
+        if ignore_index != fill_value:
+            raise ValueError(f'ignore_index={ignore_index}, but the unlabeled images are filled with {fill_value}: '
+                             f'their pixels would form a class of their own. Set ignore_index={fill_value}')
+        if cls.configured_argument(loss_cfg, 'ignored_pixels_in_mean') is True:
+            raise ValueError('ignored_pixels_in_mean=True counts the ignored pixels, all pixels of the unlabeled '
+                             'images included, in the mean of a loss that only labeled pixels feed. Set it to False')
+        return 'learns from labeled pixels only'
+
     def unweighted(self, student: torch.Tensor, teacher: torch.Tensor,
                    gt_labels: torch.Tensor = None) -> torch.Tensor:
         if gt_labels is None:

@@ -42,6 +42,16 @@ class KLDivergence(LogitDistillLoss):
     def uses_labels(self) -> bool:
         return self.ignore_index is not None
 
+    @classmethod
+    def unlabeled_images_note(cls, loss_cfg: dict, fill_value: int) -> str:
+        """Refuses ``ignore_index`` equal to the unlabeled images' fill value: every pixel of theirs would be left
+        out; another ``ignore_index`` (or ``None``) distils every unlabeled pixel."""
+        if cls.configured_argument(loss_cfg, 'ignore_index') == fill_value:
+            raise ValueError(f'KLDivergence(ignore_index={fill_value}) leaves out the pixels labelled {fill_value}, '
+                             'which are all the pixels of the unlabeled images: they would teach nothing. Set '
+                             'ignore_index=None to distil every pixel')
+        return ''
+
     def unweighted(self, student: torch.Tensor, teacher: torch.Tensor,
                    gt_labels: Optional[torch.Tensor] = None) -> torch.Tensor:
         student = self.resize_to(student, teacher)

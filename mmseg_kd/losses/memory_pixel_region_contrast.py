@@ -39,7 +39,7 @@ Implementation choices and deviations from CIRKD's code (docs/methods/cirkd.md):
   on every process. The reference all-gathers the whole feature maps and labels (B·C_t·h·w floats per
   process) and selects on every process; with the same ``pixel_enqueue`` rule the entries enqueued have
   the same distribution.
-* Randomness comes from generators seeded by (``seed``, training iteration from mmengine's MessageHub,
+* Randomness comes from generators seeded by (``seed``, the training iteration the distiller passes,
   stream, rank), not from the global RNG: the contrast slots are identical on every process, the pixel
   choice differs per process (each chooses among its own pixels), and a resumed run draws exactly what
   the uninterrupted run would have drawn.
@@ -63,7 +63,6 @@ from torch import nn
 from mmseg_kd.layers.class_embedding_queue import ClassEmbeddingQueue
 from mmseg_kd.losses.distill_loss import DistillLoss, full_precision, labels_at
 from mmseg_kd.registry import MODELS
-from mmseg_kd.schedules.loss_weight_schedules import current_train_iteration
 from mmseg_kd.utils.all_gather import all_gather_rows
 from mmseg_kd.utils.argument_checks import (
     integer,
@@ -149,6 +148,16 @@ class MemoryPixelRegionContrast(DistillLoss):
     uses_labels = True
     needs_equal_channels = False  # its projection head maps the student's width onto the teacher's
 
+    @classmethod
+    def unlabeled_images_note(cls, loss_cfg: dict, fill_value: int) -> str:
+        """Anchors and memory entries come from labeled pixels only; refused when the unlabeled pixels would count
+        as a class (``ignore_index`` other than the fill value)."""
+        ignore_index = cls.configured_argument(loss_cfg, 'ignore_index')
+        if ignore_index != fill_value:
+            raise ValueError(f'ignore_index={ignore_index}, but the unlabeled images are filled with {fill_value}: '
+                             f'their pixels would form a class of their own. Set ignore_index={fill_value}')
+        return 'learns from labeled pixels only'
+
     def __init__(self,
                  num_classes: int,
                  ignore_index: int = 255,
@@ -221,35 +230,39 @@ class MemoryPixelRegionContrast(DistillLoss):
                                                 teacher_channels, seed=self.seed + 1)
         self._channels = (student_channels, teacher_channels)
 
+    def prepare(self, student_shape, teacher_shape, teacher, teacher_tap):
+        """Build the projection head and the memories once the tapped channel counts are known (unless given)."""
+        if self.projection is None and len(student_shape) == 4 and len(teacher_shape) == 4:
+            self._build(student_shape[1], teacher_shape[1])
+
     def check_shapes(self, student_shape, teacher_shape):
         if len(student_shape) != 4 or len(teacher_shape) != 4:
             raise ValueError(f'{type(self).__name__} contrasts pixels of (B, C, H, W) feature maps, got '
                              f'student {tuple(student_shape)} and teacher {tuple(teacher_shape)}')
         channels = (student_shape[1], teacher_shape[1])
-        if self.projection is None:
-            self._build(*channels)
-        elif channels != self._channels:
+        if self.projection is not None and channels != self._channels:
             raise ValueError(f'{type(self).__name__} was built for (student, teacher) channels '
                              f'{self._channels}, the taps give {channels}')
 
     # ------------------------------------------------------------------ randomness
-    def _generator(self, stream: int, rank: int = 0) -> torch.Generator:
-        """A CPU generator seeded by (seed, current training iteration, stream, rank)."""
-        state = np.random.SeedSequence([self.seed, current_train_iteration(), stream, rank])
+    def _generator(self, stream: int, iteration: int, rank: int = 0) -> torch.Generator:
+        """A CPU generator seeded by (seed, training iteration, stream, rank)."""
+        state = np.random.SeedSequence([self.seed, iteration, stream, rank])
         return torch.Generator().manual_seed(int(state.generate_state(1)[0]))
 
-    def _contrast_slots(self, size: int, count: int, stream: int, device) -> torch.Tensor:
-        """``count`` random distinct slots of ``size``, identical on every process."""
-        return torch.randperm(size, generator=self._generator(stream))[:count].to(device)
+    def _contrast_slots(self, size: int, count: int, stream: int, iteration: int, device) -> torch.Tensor:
+        """``count`` random distinct slots of ``size``, identical on every process, drawn for ``iteration``."""
+        return torch.randperm(size, generator=self._generator(stream, iteration))[:count].to(device)
 
     # ------------------------------------------------------------------ memory update
     @torch.no_grad()
-    def _local_entries(self, embeddings: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    def _local_entries(self, embeddings: torch.Tensor, labels: torch.Tensor, iteration: int) -> torch.Tensor:
         """This process's new entries as rows [kind, class, embedding (C_t)]: pixels, then regions.
 
         Args:
             embeddings: v, (B, C_t, h, w) unit-length teacher embeddings.
             labels: (B, h, w).
+            iteration: the training iteration (seeds the choice of pixels).
         """
         batch, channels = embeddings.shape[:2]
         classes = self.num_classes
@@ -268,7 +281,7 @@ class MemoryPixelRegionContrast(DistillLoss):
         region_labels = present % classes
 
         rank = get_rank()
-        random_keys = torch.rand(group.numel(), generator=self._generator(_PIXEL_CHOICE, rank),
+        random_keys = torch.rand(group.numel(), generator=self._generator(_PIXEL_CHOICE, iteration, rank),
                                  dtype=torch.float64).to(group.device)
         order = torch.argsort(group.double() + random_keys)  # grouped, random order inside each group
         first_of_group = torch.cumsum(group_sizes, 0) - group_sizes
@@ -288,9 +301,9 @@ class MemoryPixelRegionContrast(DistillLoss):
                           entry_rows(_REGION_ROW, region_labels, regions)])
 
     @torch.no_grad()
-    def enqueue(self, embeddings: torch.Tensor, labels: torch.Tensor) -> None:
+    def enqueue(self, embeddings: torch.Tensor, labels: torch.Tensor, iteration: int = 0) -> None:
         """Add the entries of every process's batch to the queues (identically on every process)."""
-        entries = all_gather_rows(self._local_entries(embeddings, labels))
+        entries = all_gather_rows(self._local_entries(embeddings, labels, iteration))
         kinds, entry_labels, values = entries[:, 0], entries[:, 1].long(), entries[:, 2:]
         for kind, queue in ((_PIXEL_ROW, self.pixel_queue), (_REGION_ROW, self.region_queue)):
             rows = kinds == kind
@@ -310,10 +323,10 @@ class MemoryPixelRegionContrast(DistillLoss):
         return labels
 
     def unweighted(self, student: torch.Tensor, teacher: torch.Tensor,
-                   gt_labels: Optional[torch.Tensor] = None) -> Dict[str, torch.Tensor]:
+                   gt_labels: Optional[torch.Tensor] = None, iteration: int = 0) -> Dict[str, torch.Tensor]:
         if self.projection is None:
             raise RuntimeError(f'{type(self).__name__} is not built yet: SegDistiller builds it when it '
-                               'checks shapes; outside a distiller give student_channels and '
+                               'prepares its terms; outside a distiller give student_channels and '
                                'teacher_channels')
         if student.shape[-2:] != teacher.shape[-2:]:
             student = F.interpolate(student, size=teacher.shape[-2:], mode='bilinear', align_corners=False)
@@ -321,7 +334,7 @@ class MemoryPixelRegionContrast(DistillLoss):
         teacher_embeddings = F.normalize(teacher.float(), p=2, dim=1)
         student_embeddings = F.normalize(self.projection(student).float(), p=2, dim=1)
         if self.training:
-            self.enqueue(teacher_embeddings, labels)
+            self.enqueue(teacher_embeddings, labels, iteration)
 
         valid = labels != self.ignore_index
         student_anchors = student_embeddings.permute(0, 2, 3, 1)[valid]
@@ -335,16 +348,18 @@ class MemoryPixelRegionContrast(DistillLoss):
             if student_anchors.shape[0] == 0:
                 terms[term] = student_embeddings.sum() * 0.0
                 continue
-            slots = self._contrast_slots(queue.size, slots_per_class, stream, student.device)
+            slots = self._contrast_slots(queue.size, slots_per_class, stream, iteration, student.device)
             terms[term] = similarity_kl(student_anchors, teacher_anchors, queue.sample(slots), self.tau,
                                         self.kd_tau)
         return terms
 
-    def forward(self, student: torch.Tensor, teacher: torch.Tensor,
+    def forward(self, student: torch.Tensor, teacher: torch.Tensor, iteration: int = 0,
                 gt_labels: Optional[torch.Tensor] = None) -> Dict[str, torch.Tensor]:
-        """``{'pixel': λ·w_p·L_p2p, 'region': λ·w_r·L_p2r}``. The queues are updated in training mode,
-        also while the scheduled weight λ is 0 (so they are full when the loss starts to count)."""
-        weight = self.current_weight()
+        """``{'pixel': λ·w_p·L_p2p, 'region': λ·w_r·L_p2r}`` at training iteration ``iteration`` (its weight and
+        random draws). The queues are updated in training mode, also while the scheduled weight λ is 0 (so they
+        are full when the loss starts to count)."""
+        weight = self.current_weight(iteration)
         with full_precision(student):
-            terms = self.unweighted(student.float(), teacher.detach().float(), gt_labels=gt_labels)
+            terms = self.unweighted(student.float(), teacher.detach().float(), gt_labels=gt_labels,
+                                    iteration=iteration)
         return {term: weight * self.term_weights[term] * value for term, value in terms.items()}

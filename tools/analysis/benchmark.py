@@ -40,6 +40,7 @@ from mmseg.structures import SegDataSample
 import mmseg_kd  # noqa: F401
 from mmseg_kd.analysis.peak_memory import PeakMemory
 from mmseg_kd.engine.compute_budget import model_fingerprint
+from mmseg_kd.engine.input_sizes import training_size
 
 STEPS = ('student', 'teacher', 'distill')
 
@@ -49,7 +50,8 @@ def parse_args(argv=None):
     parser.add_argument('config', help='a distillation config (model.type=SegDistiller)')
     parser.add_argument('--batch-size', type=int, default=2)
     parser.add_argument('--input-size', type=int, nargs=2, default=None, metavar=('H', 'W'),
-                        help="default: the config's crop size")
+                        help='default: the size the config trains at (the training crop, else data_preprocessor.size, '
+                        'else the first training sample)')
     parser.add_argument('--iters', type=int, default=20, help='timed iterations per step (median reported)')
     parser.add_argument('--warmup', type=int, default=5)
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
@@ -75,7 +77,11 @@ def build_distiller(args):
     with warnings.catch_warnings():
         warnings.filterwarnings('ignore', message='.*RANDOMLY INITIALISED.*')
         distiller = MODELS.build(cfg.model)
-    size = tuple(args.input_size or cfg.get('crop_size', (512, 512)))
+    if args.input_size:
+        size, source = tuple(args.input_size), '--input-size'
+    else:
+        size, source = training_size(cfg)
+    print(f'input size {size[0]}x{size[1]} (from {source})', flush=True)
     max_iters = cfg.get('train_cfg', {}).get('max_iters', 2)
     iteration = max_iters // 2 if args.iteration is None else args.iteration
     MessageHub.get_current_instance().update_info_dict(dict(iter=iteration, max_iters=max_iters))

@@ -16,7 +16,7 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import init_default_scope
 
 import mmseg_kd  # noqa: F401  (registers the checked loading steps)
-from mmseg_kd.datasets.dataset_scan import scan_dataloader
+from mmseg_kd.engine.dataset_scan import scan_dataloader
 from mmseg_kd.engine.runner_setup import check_dataset_paths
 
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')

@@ -11,9 +11,10 @@ what the pair needs (a 1x1 conv connector when the channel counts differ, resizi
 other mmseg config it lists that model's modules. It says on stderr what it is doing while it builds and runs
 the networks.
 
-Shapes come from one eval-mode forward pass on a random input of ``--input-size`` (default: the config's
-crop size). Weights do not change shapes, so no checkpoint is read: the teacher checkpoint need not exist
-yet. The exit status is 1 when the check finds a problem, 0 otherwise.
+Shapes come from one eval-mode forward pass on a random input of ``--input-size`` (default: the distiller's
+``tap_check_input_size``, else the size the config trains at, as the distiller's own check in ``tools/train.py``).
+Weights do not change shapes, so no checkpoint is read: the teacher checkpoint need not exist yet. The exit status
+is 1 when the check finds a problem, 0 otherwise.
 """
 import argparse
 import os.path as osp
@@ -23,14 +24,15 @@ from typing import List, Optional, Sequence
 from mmengine.config import Config, DictAction
 
 import mmseg_kd  # noqa: F401  (registers the distiller and the losses)
-from mmseg_kd.analysis.distiller_networks import build_networks, is_distiller_config, network_configs
+from mmseg_kd.analysis.distiller_networks import build_networks, network_configs
 from mmseg_kd.analysis.module_shapes import ModuleShape, module_shapes
 from mmseg_kd.checkpoint.download import cache_path, is_url
 from mmseg_kd.distillers.distill_term import TermReport
-from mmseg_kd.distillers.distillation_check import check_distillation
+from mmseg_kd.distillers.distillation_build import build_distillation
+from mmseg_kd.distillers.seg_distiller import is_distiller_config
+from mmseg_kd.engine.input_sizes import dry_run_size
 from mmseg_kd.utils.progress import announce_step
 
-FALLBACK_INPUT_SIZE = (512, 512)
 OUTPUT_COLUMN_WIDTH = 60  # longer outputs (lists, reasons) push that row's input further right
 
 
@@ -39,8 +41,9 @@ def parse_args(argv: Optional[Sequence[str]] = None):
                                                  "check a distillation config's taps")
     parser.add_argument('config', help='distillation config, or any mmseg config')
     parser.add_argument('--input-size', nargs=2, type=int, metavar=('H', 'W'),
-                        help="input height and width (default: the config's crop size, "
-                             'data_preprocessor.size, else 512 512)')
+                        help="input height and width (default: the distiller's tap_check_input_size, else the size "
+                             'the config trains at: the training crop, else data_preprocessor.size, else the first '
+                             'training sample)')
     parser.add_argument('--network', choices=['student', 'teacher', 'both'], default='both',
                         help='whose modules to list (the check always uses both)')
     parser.add_argument('--filter', default='', metavar='SUBSTRING',
@@ -48,15 +51,6 @@ def parse_args(argv: Optional[Sequence[str]] = None):
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config entries, e.g. model.teacher.cfg_path=...')
     return parser.parse_args(argv)
-
-
-def default_input_size(model_cfg: dict) -> tuple:
-    """The crop size of the (student's) data preprocessor, else :data:`FALLBACK_INPUT_SIZE`."""
-    preprocessor = model_cfg.get('data_preprocessor') or {}
-    if not preprocessor.get('size') and is_distiller_config(model_cfg):
-        preprocessor = network_configs(model_cfg)['student'].get('data_preprocessor') or {}
-    size = preprocessor.get('size')
-    return tuple(size) if size else FALLBACK_INPUT_SIZE
 
 
 def config_source(model_cfg: dict, role: str, config_path: str) -> str:
@@ -110,12 +104,12 @@ def loss_report(check: TermReport) -> List[str]:
 
 
 def report_check(model_cfg: dict, networks: dict, input_size: tuple) -> int:
-    """Print the check of a distillation config (the distiller's own, see ``check_distillation``); returns the
+    """Print the check of a distillation config (the distiller's own, see ``build_distillation``); returns the
     exit status (1 when there is a problem)."""
     print(f'\nChecking distill_losses for a {input_size[0]}x{input_size[1]} input:')
     configs = network_configs(model_cfg)
     with announce_step('checking the taps and losses (one forward pass of each network)'):
-        checked = check_distillation(
+        checked = build_distillation(
             networks, model_cfg.get('distill_losses'), input_size,
             data_preprocessor=model_cfg.get('data_preprocessor') or configs['student'].get('data_preprocessor'),
             teacher_preprocessor=configs['teacher'].get('data_preprocessor'),
@@ -151,7 +145,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     model_cfg = cfg.model
     roles = 'student and the teacher' if is_distiller_config(model_cfg) else 'model'
     try:
-        input_size = tuple(args.input_size) if args.input_size else default_input_size(model_cfg)
+        if args.input_size:
+            input_size, source = tuple(args.input_size), '--input-size'
+        else:
+            input_size, source = dry_run_size(cfg)
+        print(f'input size {input_size[0]}x{input_size[1]} (from {source})', file=sys.stderr)
         with announce_step(f'building the {roles} with random weights'):
             networks = build_networks(model_cfg)
     except (FileNotFoundError, KeyError, ValueError) as error:  # a student/teacher config that cannot be built

@@ -11,52 +11,34 @@ so every loss must either skip them without being diluted, or use them without r
   ``CrossEntropyLoss`` with ``avg_non_ignore=True`` (with the default ``False`` its mean counts the ignored pixels,
   so a batch with unlabeled images would shrink the labeled images' loss), and the heads' ``ignore_index`` must be
   the label map's fill value;
-* the distillation losses that read labels: ``KLDivergence`` with ``ignore_index`` equal to the fill value would
-  leave out every pixel of the unlabeled images (refused: use ``ignore_index=None``);
-  ``IntraClassFeatureVariation`` builds class prototypes from labels, so it learns from labeled pixels only, and
-  with ``ignored_pixels_in_mean=True`` its mean would count the unlabeled pixels (refused);
-  ``MemoryPixelRegionContrast`` (CIRKD) takes its anchors and memory entries from labeled pixels only (accepted).
-  Any other loss whose class may read labels (``uses_labels`` not a plain ``False``) is refused until this check
-  knows how it treats unlabeled pixels. AICSD's ``student_loss_weight_schedule`` multiplies the student's
-  cross-entropy, which is already a mean over labeled pixels (accepted).
+* every distillation loss says how it treats unlabeled pixels (``DistillLoss.unlabeled_images_note``): a loss that
+  reads no labels learns from every image; one that reads labels either learns from the labeled pixels only (a note
+  in the log, e.g. ``IntraClassFeatureVariation``, ``MemoryPixelRegionContrast``) or is refused with the fix (e.g.
+  ``KLDivergence`` with ``ignore_index`` equal to the fill value would leave out every unlabeled pixel). AICSD's
+  ``student_loss_weight_schedule`` multiplies the student's cross-entropy, which is already a mean over labeled
+  pixels (accepted).
 """
-import inspect
 from typing import Iterator, List, Tuple
 
 from mmengine.config import Config
 from mmseg.registry import MODELS, TRANSFORMS
 
+from mmseg_kd.datasets.dataset_configs import nested_datasets
 from mmseg_kd.datasets.ignored_label_map import AddIgnoredLabelMap
 from mmseg_kd.distillers.model_config import resolve_model_config
-from mmseg_kd.engine.runner_setup import nested_datasets
 from mmseg_kd.losses.distill_loss import DistillLoss
+from mmseg_kd.utils.constructor_defaults import configured_argument
 from mmseg_kd.utils.user_input_error import UserInputError
-
-#: Distillation losses that read labels and are accepted on unlabeled images: they use labeled pixels only and
-#: average over them (the option that would count unlabeled pixels is checked in :func:`_check_distill_losses`).
-LABELED_PIXELS_ONLY = ('IntraClassFeatureVariation', 'MemoryPixelRegionContrast')
 
 
 class UnlabeledImagesConfigError(UserInputError):
     """A config trains on unlabeled images with a loss that would mishandle them."""
 
 
-def _default(cls, argument: str):
-    """The default value of ``argument`` of ``cls``'s constructor or of the first base class constructor that names
-    it (e.g. mmseg's ``avg_non_ignore=False``, or ``BaseDecodeHead``'s ``ignore_index=255`` for a ``PSPHead``)."""
-    for klass in cls.__mro__:
-        parameters = inspect.signature(klass.__init__).parameters if '__init__' in vars(klass) else {}
-        if argument in parameters:
-            return parameters[argument].default
-    raise KeyError(f'{cls.__name__} takes no argument {argument!r}')
-
-
 def _argument(cfg: dict, registry, argument: str):
     """``cfg[argument]``, or the default of the registered class ``cfg['type']`` when the config does not set it."""
-    if argument in cfg:
-        return cfg[argument]
     cls = cfg['type'] if isinstance(cfg['type'], type) else registry.get(cfg['type'])
-    return _default(cls, argument)
+    return configured_argument(cls, cfg, argument)
 
 
 def _type_name(cfg: dict) -> str:
@@ -126,31 +108,19 @@ def _check_student_losses(student: dict, fill_value: int) -> None:
 
 
 def _check_distill_losses(distill_losses: dict, fill_value: int) -> List[str]:
-    """Refuse losses that would drop or be diluted by unlabeled pixels; return notes on those that skip them."""
+    """Ask each distillation loss how it treats unlabeled pixels; return the notes of those that skip them."""
     notes = []
     for name, loss in (distill_losses or {}).items():
         where, type_name = f'model.distill_losses.{name}', _type_name(loss)
         cls = loss['type'] if isinstance(loss['type'], type) else MODELS.get(loss['type'])
-        if type_name == 'KLDivergence':
-            if _argument(loss, MODELS, 'ignore_index') == fill_value:
-                raise UnlabeledImagesConfigError(
-                    f'{where}: KLDivergence(ignore_index={fill_value}) leaves out the pixels labelled {fill_value}, '
-                    'which are all the pixels of the unlabeled images: they would teach nothing. Set '
-                    'ignore_index=None to distil every pixel')
-        elif type_name == 'IntraClassFeatureVariation':
-            if _argument(loss, MODELS, 'ignored_pixels_in_mean') is True:
-                raise UnlabeledImagesConfigError(
-                    f'{where}: ignored_pixels_in_mean=True counts the ignored pixels, all pixels of the unlabeled '
-                    'images included, in the mean of a loss that only labeled pixels feed. Set it to False')
-            notes.append(f'{name} ({type_name}) learns from labeled pixels only')
-        elif type_name in LABELED_PIXELS_ONLY:
-            notes.append(f'{name} ({type_name}) learns from labeled pixels only')
-        elif not (isinstance(cls, type) and issubclass(cls, DistillLoss)
-                  and inspect.getattr_static(cls, 'uses_labels') is False):
-            raise UnlabeledImagesConfigError(
-                f'{where}: {type_name} may read labels, and it is not known how it treats unlabeled pixels (all '
-                f'{fill_value}); train it without unlabeled images, or teach mmseg_kd/datasets/'
-                'unlabeled_images_check.py about it')
+        if not (isinstance(cls, type) and issubclass(cls, DistillLoss)):
+            raise UnlabeledImagesConfigError(f'{where}: {type_name} is not a registered distillation loss')
+        try:
+            note = cls.unlabeled_images_note(loss, fill_value)
+        except ValueError as error:
+            raise UnlabeledImagesConfigError(f'{where}: {error}') from None
+        if note:
+            notes.append(f'{name} ({type_name}) {note}')
     return notes
 
 
@@ -174,5 +144,5 @@ def check_unlabeled_images(cfg: Config) -> List[str]:
             f'{found[0][0]} adds unlabeled images (AddIgnoredLabelMap), but the model is {model.get("type")!r}, not '
             "a SegDistiller: a segmentor's own losses get nothing from unlabeled images. Train them in a "
             'distillation config, or remove them from the training set')
-    _check_student_losses(resolve_model_config(model['student'], 'model.student'), fill_value)
+    _check_student_losses(resolve_model_config(model['student'], 'student'), fill_value)
     return _check_distill_losses(model.get('distill_losses'), fill_value)

@@ -1,11 +1,12 @@
-"""The check a distillation gets before its first training step, one code path for training and for list_taps.
+"""The build step of a distillation: its terms, recorders and connectors, checked on one dry run before the first
+training step; one code path for training and for list_taps.
 
-:class:`~mmseg_kd.distillers.SegDistiller` runs :func:`check_distillation` when it is built and raises
+:class:`~mmseg_kd.distillers.SegDistiller` runs :func:`build_distillation` when it is built and raises
 :meth:`DistillationReport.error` if anything is wrong; ``tools/analysis/list_taps.py`` runs the same function on
 networks with random weights and prints the report. Nothing here raises: a config with a misspelled tap, an unknown
 loss and a shape mismatch gets one report that names all three.
 
-What is checked, in order:
+What is built and checked, in order:
 
 1. every entry on its own (:class:`~mmseg_kd.distillers.distill_term.DistillTerm`): its name, its taps, its loss
    type and arguments, its connector config, the naming of its monitored terms;
@@ -33,8 +34,9 @@ from mmseg_kd.distillers.taps import TapRecorder, tap_problem
 
 # Preprocessing settings that must agree, since the teacher sees the student's preprocessed batch.
 SHARED_PREPROCESSING_KEYS = ('mean', 'std', 'bgr_to_rgb', 'rgb_to_bgr')
-# (H, W) of the dry run when the given input size is refused (so that the other checks still run).
-FALLBACK_INPUT_SIZE = (64, 64)
+#: (H, W) of the distiller's dry run when the config does not give ``tap_check_input_size`` (small: the dry run runs
+#: at every build, on the CPU); the analysis tools default to the size the config trains at instead.
+DRY_RUN_INPUT_SIZE = (64, 64)
 
 
 @dataclass
@@ -99,7 +101,7 @@ def input_size_problem(input_size) -> str:
             and all(isinstance(size, int) and not isinstance(size, bool) and size >= 1 for size in input_size)):
         return ''
     return (f'tap_check_input_size must be a pair (H, W) of integers >= 1, got {input_size!r} (the other checks '
-            f'ran on a {FALLBACK_INPUT_SIZE[0]}x{FALLBACK_INPUT_SIZE[1]} input)')
+            f'ran on a {DRY_RUN_INPUT_SIZE[0]}x{DRY_RUN_INPUT_SIZE[1]} input)')
 
 
 def token_advice(role: str, tap, shape: Tuple[int, ...]) -> str:
@@ -128,8 +130,7 @@ def _attach_recorders(networks: Dict[str, nn.Module], terms: Dict[str, DistillTe
         for role, tap in list(term.taps.items()):
             problem, error_type = tap_problem(networks[role], tap, role)
             if problem:
-                term.report.add_problem(problem, error_type)
-                del term.taps[role]
+                term.tap_unusable(role, problem, error_type)
             else:
                 hookable[role].add(tap)
     return {role: TapRecorder(networks[role], hookable[role], role) for role in ROLES}
@@ -167,8 +168,8 @@ def _dry_run(networks: Dict[str, nn.Module], recorders: Dict[str, TapRecorder],
 
 
 @dataclass
-class CheckedDistillation:
-    """What :func:`check_distillation` built on the way.
+class BuiltDistillation:
+    """What :func:`build_distillation` built.
 
     Attributes:
         report: every problem, fix and note.
@@ -183,10 +184,10 @@ class CheckedDistillation:
     connector_warmup: ConnectorWarmup
 
 
-def check_distillation(networks: Dict[str, nn.Module], distill_losses, input_size: Sequence[int], *,
+def build_distillation(networks: Dict[str, nn.Module], distill_losses, input_size: Sequence[int], *,
                        data_preprocessor: Optional[dict] = None, teacher_preprocessor: Optional[dict] = None,
-                       connector_warmup: Optional[dict] = None) -> CheckedDistillation:
-    """Build and check every term of a distillation (see the module docstring for what is checked).
+                       connector_warmup: Optional[dict] = None) -> BuiltDistillation:
+    """Build every term of a distillation with its recorders and connectors, and check it (see the module docstring).
 
     Args:
         networks: ``{'student': segmentor, 'teacher': segmentor}``; the teacher with the weights it will train with
@@ -198,7 +199,7 @@ def check_distillation(networks: Dict[str, nn.Module], distill_losses, input_siz
     """
     size_problem = input_size_problem(input_size)
     if size_problem:
-        input_size = FALLBACK_INPUT_SIZE
+        input_size = DRY_RUN_INPUT_SIZE
     report = DistillationReport(tuple(input_size))
     if size_problem:
         report.problems.append(size_problem)
@@ -236,4 +237,4 @@ def check_distillation(networks: Dict[str, nn.Module], distill_losses, input_siz
         problem = warmup.problem([term.connector for term in terms.values() if term.connector is not None])
         if problem:
             report.problems.append(problem)
-    return CheckedDistillation(report, terms, recorders, warmup)
+    return BuiltDistillation(report, terms, recorders, warmup)

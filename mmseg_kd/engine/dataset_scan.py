@@ -13,8 +13,8 @@ from mmengine.config import Config
 from mmseg.registry import DATASETS
 
 from mmseg_kd.datasets.checked_loading import BadDataError
-from mmseg_kd.engine.data_checks import CHECKED_STEPS, DEFAULT_IGNORE_INDEX, checked_step, dataset_class_count
-from mmseg_kd.engine.runner_setup import leaf_datasets
+from mmseg_kd.datasets.dataset_configs import DEFAULT_IGNORE_INDEX, dataset_class_count, leaf_datasets
+from mmseg_kd.engine.data_checks import CHECKED_STEPS, checked_step
 from mmseg_kd.utils.progress import track_progress
 
 
@@ -51,7 +51,7 @@ def scan_dataloader(cfg: Config, loader: str, progress: bool = True) -> ScanResu
         progress: draw a progress bar.
     """
     result = ScanResult()
-    for dataset_cfg in leaf_datasets(copy.deepcopy(cfg[loader]['dataset'])):
+    for _, dataset_cfg in leaf_datasets(copy.deepcopy(cfg[loader]['dataset'])):
         pipeline = checked_step(list(dataset_cfg.get('pipeline') or []), dataset_class_count(dataset_cfg),
                                 dataset_cfg.get('ignore_index', DEFAULT_IGNORE_INDEX))
         dataset = DATASETS.build(dict(dataset_cfg, pipeline=list(loading_steps(pipeline))))
