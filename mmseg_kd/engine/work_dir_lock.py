@@ -82,9 +82,11 @@ class WorkDirLock:
         owner = read_lock(self.path)
         if owner is None:  # released meanwhile
             return
-        if not owner:  # being written by a starting run: give it a moment
-            time.sleep(0.2)
+        if not owner:  # being written by a starting run: give it a moment; still unreadable: left by a crash
+            time.sleep(0.5)
             owner = read_lock(self.path)
+            if owner == {}:
+                os.remove(self.path)
             if not owner:
                 return
         pid, host = owner.get('pid'), owner.get('host')
