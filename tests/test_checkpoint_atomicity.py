@@ -162,7 +162,7 @@ def test_last_checkpoint_is_relative_to_the_work_dir_when_out_dir_is_inside_it(t
 
 
 @pytest.mark.parametrize('spelling', ['same', 'relative', 'link'])
-def test_converters_and_export_refuse_to_overwrite_their_input(tmp_path, spelling, capsys, monkeypatch):
+def test_converters_refuse_to_overwrite_their_input(tmp_path, spelling, capsys, monkeypatch):
     source = tmp_path / 'model.pth'
     source.write_bytes(b'weights')
     monkeypatch.chdir(tmp_path)
@@ -176,7 +176,7 @@ def test_converters_and_export_refuse_to_overwrite_their_input(tmp_path, spellin
     assert source.read_bytes() == b'weights'
 
 
-def test_converters_and_export_refuse_an_existing_folder(tmp_path, capsys):
+def test_converters_refuse_an_existing_folder(tmp_path, capsys):
     source = tmp_path / 'model.pth'
     source.write_bytes(b'weights')
     with pytest.raises(OutputPathError, match="is an existing folder: give the path of the file"):
