@@ -2,6 +2,7 @@
 last_checkpoint resolved in the work dir (copied work dirs), resume of a finished run or with another optimizer
 explained, config differences listed, the config's parameter schedule replayed; a run killed during a save resumes to
 the uninterrupted result, and a resumed longer schedule follows the new learning-rate curve (tools/train.py)."""
+import importlib.util
 import json
 import os
 import shutil
@@ -17,6 +18,7 @@ from mmengine.optim.scheduler import LinearLR, PolyLR
 
 from conftest import PYTHON, REPO, STUDENT_CFG
 from mmseg_kd.checkpoint.atomic_write import STOP_ENV, STOPPED_EXIT_STATUS
+from mmseg_kd.checkpoint.complete_checkpoint import IncompleteCheckpointError
 from mmseg_kd.engine.hooks.resumed_schedule_hook import ResumedScheduleHook
 from mmseg_kd.engine.resume_checks import check_resume, config_differences, latest_checkpoint
 from mmseg_kd.engine.work_dir_lock import LOCK_NAME, WorkDirBusyError, WorkDirLock
@@ -220,14 +222,18 @@ def test_resume_and_test_refuse_an_incomplete_checkpoint(straight_run, tmp_path)
     content = (straight / 'iter_4.pth').read_bytes()
     (work_dir / 'iter_4.pth').write_bytes(content[:len(content) // 3])
     (work_dir / 'last_checkpoint').write_text('iter_4.pth')
-    for command, what in (((config, '--work-dir', work_dir, '--resume'), 'resume checkpoint'),
-                          ((config, '--work-dir', tmp_path / 'other', '--cfg-options',
-                            f'load_from={work_dir / "iter_4.pth"}'), 'load_from checkpoint')):
-        result = subprocess.run([PYTHON, 'tools/train.py', *map(str, command)], cwd=REPO, capture_output=True,
-                                text=True)
-        assert result.returncode == 1
-        assert f"{what} '{work_dir / 'iter_4.pth'}' is incomplete" in result.stderr
-        assert f"The newest complete checkpoint of that folder is '{work_dir / 'iter_2.pth'}'" in result.stderr
+    result = subprocess.run([PYTHON, 'tools/train.py', config, '--work-dir', str(work_dir), '--resume'], cwd=REPO,
+                            capture_output=True, text=True)
+    assert result.returncode == 1
+    assert f"resume checkpoint '{work_dir / 'iter_4.pth'}' is incomplete" in result.stderr
+    assert f"The newest complete checkpoint of that folder is '{work_dir / 'iter_2.pth'}'" in result.stderr
+    assert not (work_dir / LOCK_NAME).exists()  # released after the error
+    spec = importlib.util.spec_from_file_location('train_tool', REPO / 'tools/train.py')
+    train_tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(train_tool)  # the step of tools/train.py that load_from goes through too
+    with pytest.raises(IncompleteCheckpointError, match=f"load_from checkpoint '{work_dir / 'iter_4.pth'}' is "
+                                                        'incomplete .* is .*iter_2.pth'):
+        train_tool.check_loaded_checkpoint(Config(dict(load_from=str(work_dir / 'iter_4.pth'), resume=False)))
     result = subprocess.run([PYTHON, 'tools/test.py', config, str(work_dir / 'iter_4.pth')], cwd=REPO,
                             capture_output=True, text=True)
     assert result.returncode == 1 and f"checkpoint '{work_dir / 'iter_4.pth'}' is incomplete" in result.stderr

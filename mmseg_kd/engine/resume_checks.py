@@ -8,8 +8,10 @@
   difference between the config and the checkpoint's is listed for the log.
 """
 import os.path as osp
+import zipfile
 from typing import Any, Dict, List, Optional
 
+import torch
 from mmengine.config import Config
 
 from mmseg_kd.checkpoint.complete_checkpoint import newest_complete_checkpoint
@@ -66,6 +68,15 @@ def config_differences(saved: dict, current: dict) -> List[str]:
     return lines
 
 
+def read_checkpoint_meta(path: str) -> dict:
+    """A checkpoint's ``meta``, read without loading its tensors when the file allows (``mmap``: a zip archive)."""
+    if zipfile.is_zipfile(path):
+        checkpoint = torch.load(path, map_location='cpu', weights_only=True, mmap=True)
+    else:
+        checkpoint = load_checkpoint_file(path, what='resume checkpoint')
+    return checkpoint.get('meta') or {}
+
+
 def optimizer_type(cfg: dict) -> Optional[str]:
     return ((cfg.get('optim_wrapper') or {}).get('optimizer') or {}).get('type')
 
@@ -76,7 +87,7 @@ def check_resume(cfg: Config, path: str) -> List[str]:
     Raises:
         UserInputError: the run already reached ``train_cfg.max_iters``, or the optimizer type changed.
     """
-    meta = load_checkpoint_file(path, what='resume checkpoint').get('meta') or {}
+    meta = read_checkpoint_meta(path)
     if not meta.get('cfg'):
         return []
     saved = Config.fromstring(meta['cfg'], '.py').to_dict()
