@@ -54,11 +54,20 @@ def test_a_live_run_keeps_its_work_dir(tmp_path, resume):
     assert json.loads((tmp_path / LOCK_NAME).read_text())['pid'] == sleeper.pid  # left alone
 
 
-def test_a_lock_on_another_host_is_never_taken_over(tmp_path):
+def test_a_lock_on_another_host_is_taken_over_only_by_the_same_requeued_slurm_job(tmp_path, monkeypatch):
     write_lock(tmp_path, dead_pid(), 'another-machine')
     with pytest.raises(WorkDirBusyError, match='if that process on another-machine no longer runs .* delete '):
         with WorkDirLock(str(tmp_path)):
             pass
+    lock = json.loads((tmp_path / LOCK_NAME).read_text())
+    (tmp_path / LOCK_NAME).write_text(json.dumps(dict(lock, slurm_job='4242')))
+    monkeypatch.setenv('SLURM_JOB_ID', '4243')
+    with pytest.raises(WorkDirBusyError):  # another job
+        with WorkDirLock(str(tmp_path)):
+            pass
+    monkeypatch.setenv('SLURM_JOB_ID', '4242')  # the preempted job, requeued onto this node
+    with WorkDirLock(str(tmp_path)):
+        assert json.loads((tmp_path / LOCK_NAME).read_text())['slurm_job'] == '4242'
 
 
 @pytest.mark.parametrize('stale', ['dead process', 'unreadable'])

@@ -6,7 +6,9 @@ created exclusively (``O_CREAT | O_EXCL``), holding the owner's PID, host name a
 run ends in any way that lets Python clean up (normal end, an exception, Ctrl-C, ``sys.exit``). A lock left by a run
 that was killed (SIGKILL, a crash of the machine) names a process that no longer exists: on the same host that is
 detected and the lock taken over; a lock held by a living process, or by another host (whose processes cannot be
-checked from here), stops the second run naming that PID and host. In a distributed run only rank 0 takes the lock.
+checked from here), stops the second run naming that PID and host, except a lock of the same Slurm job
+(``SLURM_JOB_ID``): a preempted job that Slurm requeued, possibly onto another node, takes over its own lock. In a
+distributed run only rank 0 takes the lock.
 """
 import json
 import os
@@ -62,8 +64,8 @@ class WorkDirLock:
 
     def __enter__(self) -> 'WorkDirLock':
         os.makedirs(self.work_dir, exist_ok=True)
-        owner = dict(pid=os.getpid(), host=socket.gethostname(),
-                     started=time.strftime('%Y-%m-%d %H:%M:%S %Z'))
+        owner = dict(pid=os.getpid(), host=socket.gethostname(), started=time.strftime('%Y-%m-%d %H:%M:%S %Z'),
+                     slurm_job=os.environ.get('SLURM_JOB_ID'))
         for _ in range(3):
             try:
                 descriptor = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
@@ -90,10 +92,13 @@ class WorkDirLock:
             if not owner:
                 return
         pid, host = owner.get('pid'), owner.get('host')
-        if host == socket.gethostname() and isinstance(pid, int) and not process_is_alive(pid):
+        same_host = host == socket.gethostname()
+        dead = same_host and isinstance(pid, int) and not process_is_alive(pid)
+        requeued = owner.get('slurm_job') is not None and owner.get('slurm_job') == os.environ.get('SLURM_JOB_ID')
+        if dead or (requeued and not same_host):
             os.remove(self.path)
             return
-        if host == socket.gethostname():
+        if same_host:
             what = (f'--resume continues a run from its checkpoints, and that run is still going: wait for it to end '
                     f'(or stop it: kill {pid}) and resume then. ' if self.resume else
                     f'Wait for it to end, stop it (kill {pid}), or give this run another --work-dir. ')

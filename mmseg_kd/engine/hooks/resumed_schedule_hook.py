@@ -7,7 +7,8 @@ run with ``max_iters=80000`` and ``PolyLR(end=80000)`` therefore keeps ``end=400
 replays the config's schedulers from the optimizer's initial values up to the checkpoint's iteration (epoch, for
 epoch-based schedulers) and puts their state, and the parameter values they reach, into the checkpoint before the
 runner restores it: the run continues on the curve the new config describes, as if it had been trained with it from the
-start. A checkpoint whose schedule equals the config's is restored untouched. ``tools/train.py`` adds the hook to every
+start. A checkpoint whose schedule equals the config's is restored untouched. Runs with several optimizers (a dict of
+scheduler lists) are restored as mmengine does. ``tools/train.py`` adds the hook to every
 run.
 """
 import warnings
