@@ -1,7 +1,7 @@
 """Checkpoints are never lost: atomic writes stopped at every point, incomplete checkpoints explained, the checkpoint
 hook's order (new file complete, then old ones deleted, then last_checkpoint), converters' output paths checked."""
 import os
-import re
+import socket
 import subprocess
 import sys
 from collections import OrderedDict, deque
@@ -37,18 +37,20 @@ module.write_text_atomically(sys.argv[2], 'new content ' * 1000)
 def test_a_write_stopped_at_any_point_leaves_the_old_file_or_the_new_one(tmp_path, point):
     target = tmp_path / 'iter_4.pth'
     target.write_text('old content')
-    result = subprocess.run([sys.executable, '-c', WRITER_SCRIPT, str(REPO / 'mmseg_kd/checkpoint/atomic_write.py'),
-                             str(target)], env=dict(os.environ, **{STOP_ENV: f'{point}@iter_4.pth'}))
-    assert result.returncode == STOPPED_EXIT_STATUS
+    process = subprocess.Popen([sys.executable, '-c', WRITER_SCRIPT, str(REPO / 'mmseg_kd/checkpoint/atomic_write.py'),
+                                str(target)], env=dict(os.environ, **{STOP_ENV: f'{point}@iter_4.pth'}))
+    assert process.wait() == STOPPED_EXIT_STATUS
     expected = 'new content ' * 1000 if point == 'after_rename' else 'old content'
     assert target.read_text() == expected
     leftovers = [path.name for path in tmp_path.iterdir() if path.name != 'iter_4.pth']
     if point in ('during_write', 'before_rename'):  # the temporary file of the stopped process
-        assert len(leftovers) == 1 and re.fullmatch(r'\.iter_4\.pth\.partial-\d+', leftovers[0])
+        assert leftovers == [f'.iter_4.pth.partial-{socket.gethostname()}-{process.pid}']
     else:
         assert leftovers == []
+    elsewhere = tmp_path / '.iter_2.pth.partial-another-host-1'  # maybe still written, on a shared file system
+    elsewhere.write_text('another host writing')
     write_atomically(str(tmp_path / 'other.pth'), lambda temporary: Path(temporary).write_text('x'))
-    assert sorted(path.name for path in tmp_path.iterdir()) == ['iter_4.pth', 'other.pth']  # dead leftovers removed
+    assert sorted(path.name for path in tmp_path.iterdir()) == [elsewhere.name, 'iter_4.pth', 'other.pth']
 
 
 def test_the_stop_applies_to_the_named_file_only(tmp_path):

@@ -1,10 +1,11 @@
 """Write a file so that its final path holds either the complete new file or nothing new: never a partial one.
 
-The content is written to a temporary file in the same folder (``.<name>.partial-<pid>``), flushed to disk
+The content is written to a temporary file in the same folder (``.<name>.partial-<host>-<pid>``), flushed to disk
 (``fsync`` of the file), renamed over the final path with ``os.replace`` (atomic within one file system), and the
 folder is ``fsync``-ed so that the rename itself survives a power loss. A process killed at any point (SIGTERM,
 SIGKILL, the OOM killer) or a full disk leaves the previous file at the final path and, at worst, a partial temporary
-file that nothing refers to; the next write into that folder removes such leftovers of dead processes.
+file that nothing refers to; the next write into that folder removes such leftovers of dead processes of the same
+host (another host's, on a shared file system, may still be written).
 
 Every checkpoint the tools write goes through :func:`write_atomically`: training checkpoints
 (``AtomicCheckpointHook``), ``tools/export_student.py`` and the model converters.
@@ -16,13 +17,14 @@ kill would; the tests use it to interrupt a run during a save.
 import os
 import os.path as osp
 import re
+import socket
 from typing import Callable
 
 STOP_ENV = 'MMSEG_KD_STOP_WRITE_AT'
 # before_write: nothing written yet; during_write: half of the temporary file written; before_rename: the temporary
 # file complete and on disk; after_rename: the new file in place, nothing done after it yet.
 STOP_POINTS = ('before_write', 'during_write', 'before_rename', 'after_rename')
-PARTIAL_NAME = re.compile(r'^\.(?P<name>.+)\.partial-(?P<pid>\d+)$')
+PARTIAL_NAME = re.compile(r'^\.(?P<name>.+)\.partial-(?P<host>.+)-(?P<pid>\d+)$')
 STOPPED_EXIT_STATUS = 75
 
 
@@ -39,7 +41,7 @@ def stop_if_asked(point: str, path: str, temporary: str) -> None:
 def partial_path(path: str) -> str:
     """The temporary file :func:`write_atomically` writes before renaming it to ``path``."""
     folder, name = osp.split(osp.abspath(path))
-    return osp.join(folder, f'.{name}.partial-{os.getpid()}')
+    return osp.join(folder, f'.{name}.partial-{socket.gethostname()}-{os.getpid()}')
 
 
 def is_partial_file(name: str) -> bool:
@@ -58,10 +60,11 @@ def _process_is_alive(pid: int) -> bool:
 
 
 def remove_dead_partial_files(folder: str) -> None:
-    """Delete the temporary files that processes which no longer run left in ``folder``."""
+    """Delete the temporary files that processes of this host which no longer run left in ``folder``."""
     for name in os.listdir(folder):
         match = PARTIAL_NAME.match(name)
-        if match and int(match.group('pid')) != os.getpid() and not _process_is_alive(int(match.group('pid'))):
+        if (match and match.group('host') == socket.gethostname() and int(match.group('pid')) != os.getpid()
+                and not _process_is_alive(int(match.group('pid')))):
             try:
                 os.remove(osp.join(folder, name))
             except FileNotFoundError:
