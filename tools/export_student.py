@@ -7,7 +7,6 @@ e.g. ``mmseg.apis.init_model(student_config, 'OUT.pth')`` or ``tools/test.py STU
 The weights are checked against the student built from the distillation config before writing.
 """
 import argparse
-import os
 import os.path as osp
 
 import torch
@@ -16,6 +15,8 @@ from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
 
 import mmseg_kd  # noqa: F401
+from mmseg_kd.checkpoint.atomic_write import write_atomically
+from mmseg_kd.checkpoint.output_path import check_output_path
 from mmseg_kd.checkpoint.safe_loading import extract_state_dict, load_checkpoint_file
 from mmseg_kd.checkpoint.state_dict_pairing import is_distiller_state, load_paired_state_dict
 from mmseg_kd.distillers.model_config import resolve_model_config
@@ -41,6 +42,7 @@ def main():
     parser.add_argument('checkpoint', help='distillation checkpoint (e.g. work_dirs/.../iter_80000.pth)')
     parser.add_argument('out', help='output .pth file')
     args = parser.parse_args()
+    check_output_path(args.out, inputs=(args.checkpoint, args.config))
 
     cfg = Config.fromfile(args.config)
     init_default_scope(cfg.get('default_scope', 'mmseg'))  # the student's parts are mmseg modules
@@ -64,8 +66,8 @@ def main():
     meta = dict(checkpoint.get('meta') or {})
     exported_meta = {key: meta[key] for key in ('dataset_meta', 'iter', 'epoch') if key in meta}
     exported_meta.update(exported_from=osp.abspath(args.checkpoint), student_config=entry.get('cfg_path'))
-    os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
-    torch.save({'state_dict': paired.state_dict, 'meta': exported_meta}, args.out)
+    exported = {'state_dict': paired.state_dict, 'meta': exported_meta}
+    write_atomically(args.out, lambda temporary: torch.save(exported, temporary))
     print(f'student ({len(paired.state_dict)} tensors) written to {args.out}')
 
 

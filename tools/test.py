@@ -20,6 +20,7 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import mmseg_kd  # noqa: F401
+from mmseg_kd.checkpoint.complete_checkpoint import check_complete_checkpoint
 from mmseg_kd.engine.data_checks import add_data_checks
 from mmseg_kd.engine.evaluation_model import evaluation_model_config
 from mmseg_kd.engine.runner_setup import (
@@ -72,6 +73,7 @@ def main():
     cfg = apply_common_options(Config.fromfile(args.config), args.config, args.launcher, args.work_dir,
                                args.cfg_options)
     cfg.model = evaluation_model_config(cfg.model)
+    check_complete_checkpoint(args.checkpoint, 'checkpoint')
     cfg.load_from, cfg.resume = args.checkpoint, False
     add_checkpoint_pairing_hook(cfg, args.partial_load)
     if args.out:

@@ -10,8 +10,12 @@ Checkpoints given by ``--resume`` or ``load_from`` must hold exactly the model's
 A config with ``compute_budget`` trains as many iterations as its budget in student steps allows
 (``mmseg_kd/engine/compute_budget.py``); a config with unlabeled images is checked before anything is built
 (``mmseg_kd/engine/unlabeled_images_check.py``).
+Checkpoints are written atomically (``AtomicCheckpointHook``); the work dir is locked for the whole run
+(``WorkDirLock``: a second run into it is refused); ``--resume`` checks the checkpoint and lists what the config
+changes (``mmseg_kd/engine/resume_checks.py``).
 """
 import argparse
+import contextlib
 import os
 
 from mmengine.config import Config, DictAction
@@ -19,9 +23,11 @@ from mmengine.device import is_cuda_available, is_mlu_available, is_musa_availab
 from mmengine.runner import Runner
 
 import mmseg_kd  # noqa: F401  (registers the distiller, losses and safe checkpoint types)
+from mmseg_kd.checkpoint.complete_checkpoint import check_complete_checkpoint
 from mmseg_kd.engine.compute_budget import apply_compute_budget
 from mmseg_kd.engine.data_checks import add_data_checks
 from mmseg_kd.engine.input_sizes import set_dry_run_input_size
+from mmseg_kd.engine.resume_checks import check_resume, latest_checkpoint
 from mmseg_kd.engine.runner_setup import (
     add_checkpoint_pairing_hook,
     add_training_hooks,
@@ -30,9 +36,11 @@ from mmseg_kd.engine.runner_setup import (
     check_unused_parameters_allowed,
     finish_process_group,
     start_cpu_process_group,
+    use_atomic_checkpoint_hook,
 )
 from mmseg_kd.engine.tool_errors import run_tool
 from mmseg_kd.engine.unlabeled_images_check import check_unlabeled_images
+from mmseg_kd.engine.work_dir_lock import WorkDirLock
 from mmseg_kd.utils.user_input_error import UserInputError
 
 
@@ -73,13 +81,14 @@ def build_config(args) -> Config:
     if args.auto_scale_lr:
         enable_lr_scaling(cfg, args.config)
     if args.resume == 'auto':
-        cfg.resume, cfg.load_from = True, None
+        cfg.resume, cfg.load_from = True, latest_checkpoint(cfg.work_dir)
     elif args.resume:
         cfg.resume, cfg.load_from = True, args.resume
     apply_compute_budget(cfg)
     for note in check_unlabeled_images(cfg):
         print(f'unlabeled images: {note}', flush=True)
     add_training_hooks(cfg)
+    use_atomic_checkpoint_hook(cfg)
     add_checkpoint_pairing_hook(cfg, args.partial_load)
     check_unused_parameters_allowed(cfg)
     set_dry_run_input_size(cfg)
@@ -108,10 +117,34 @@ def enable_lr_scaling(cfg: Config, config_path: str) -> None:
     cfg.auto_scale_lr.enable = True
 
 
+def check_loaded_checkpoint(cfg: Config) -> None:
+    """A ``load_from``/``--resume`` checkpoint must be complete; a resumed run's config changes are listed."""
+    if not cfg.get('load_from'):
+        return
+    check_complete_checkpoint(cfg.load_from, 'resume checkpoint' if cfg.resume else 'load_from checkpoint')
+    if cfg.resume:
+        differences = check_resume(cfg, cfg.load_from)
+        if differences:
+            print(f'resume: the config differs from the one {cfg.load_from} was trained with in '
+                  f'{len(differences)} entries:\n' + '\n'.join(f'  {line}' for line in differences), flush=True)
+
+
+def is_first_rank() -> bool:
+    """Rank 0 of a distributed run (torchrun, Slurm, MPI), or a single process."""
+    for variable in ('RANK', 'SLURM_PROCID', 'OMPI_COMM_WORLD_RANK'):
+        if variable in os.environ:
+            return int(os.environ[variable]) == 0
+    return True
+
+
 def main():
     args = parse_args()
-    runner = Runner.from_cfg(build_config(args))
-    runner.train()
+    cfg = build_config(args)
+    lock = WorkDirLock(cfg.work_dir, resume=bool(args.resume)) if is_first_rank() else contextlib.nullcontext()
+    with lock:
+        check_loaded_checkpoint(cfg)
+        runner = Runner.from_cfg(cfg)
+        runner.train()
     finish_process_group()
 
 

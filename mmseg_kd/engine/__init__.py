@@ -10,12 +10,14 @@
 Layering: builds on ``distillers`` and everything below; only ``analysis`` and the tools import it.
 """
 from mmseg_kd.engine.hooks import (
+    AtomicCheckpointHook,
     CheckpointPairingHook,
     NonFiniteLossError,
     NonFiniteLossHook,
+    ResumedScheduleHook,
     TorchRngCheckpointHook,
     WeightsOnlyCheckpointHook,
 )
 
-__all__ = ['CheckpointPairingHook', 'NonFiniteLossError', 'NonFiniteLossHook', 'TorchRngCheckpointHook',
-           'WeightsOnlyCheckpointHook']
+__all__ = ['AtomicCheckpointHook', 'CheckpointPairingHook', 'NonFiniteLossError', 'NonFiniteLossHook',
+           'ResumedScheduleHook', 'TorchRngCheckpointHook', 'WeightsOnlyCheckpointHook']

@@ -72,8 +72,8 @@ def start_cpu_process_group(cfg: Config) -> None:
 
 
 # Hooks every training run gets (see their modules): weights-only-loadable checkpoints, torch RNG carried across a
-# resume, and a stop on NaN/inf losses.
-TRAINING_HOOKS = ('WeightsOnlyCheckpointHook', 'TorchRngCheckpointHook', 'NonFiniteLossHook')
+# resume, a stop on NaN/inf losses, and the config's parameter schedule on a resume.
+TRAINING_HOOKS = ('WeightsOnlyCheckpointHook', 'TorchRngCheckpointHook', 'NonFiniteLossHook', 'ResumedScheduleHook')
 
 
 def finish_process_group() -> None:
@@ -92,6 +92,14 @@ def add_training_hooks(cfg: Config) -> None:
     hooks = list(cfg.get('custom_hooks', None) or [])
     listed = {hook.get('type') for hook in hooks}
     cfg.custom_hooks = hooks + [dict(type=name) for name in TRAINING_HOOKS if name not in listed]
+
+
+def use_atomic_checkpoint_hook(cfg: Config) -> None:
+    """Save training checkpoints with ``AtomicCheckpointHook`` (same arguments) where the config uses mmengine's
+    ``CheckpointHook``."""
+    checkpoint = (cfg.get('default_hooks') or {}).get('checkpoint')
+    if checkpoint and checkpoint.get('type') in ('CheckpointHook', 'mmengine.CheckpointHook'):
+        checkpoint['type'] = 'AtomicCheckpointHook'
 
 
 def add_checkpoint_pairing_hook(cfg: Config, partial_load: bool) -> None:

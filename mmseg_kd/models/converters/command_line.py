@@ -5,10 +5,10 @@
 builds the model of the config it belongs to (``--config``, or the repository config the converter names) and
 loads the result into it strictly (the backbone only, for an ImageNet backbone file), then writes
 ``{'state_dict': ..., 'meta': ...}`` to DST. A file the converter refuses, or a result that does not load, ends
-the tool with exit status 1 and a message, and nothing is written.
+the tool with exit status 1 and a message, and nothing is written; DST is refused before anything is read if it is
+SRC itself or an existing folder, and it is written atomically (complete or not at all).
 """
 import argparse
-import os
 import os.path as osp
 import sys
 from pathlib import Path
@@ -24,8 +24,11 @@ from mmseg_kd.checkpoint import (
     load_checkpoint_file,
     load_state_dict_strictly,
 )
+from mmseg_kd.checkpoint.atomic_write import write_atomically
+from mmseg_kd.checkpoint.output_path import check_output_path
 from mmseg_kd.models.converters.key_mapping import ConvertedCheckpoint, StateDict, UnsupportedCheckpointError
 from mmseg_kd.registry import MODELS
+from mmseg_kd.utils.user_input_error import UserInputError
 
 REPOSITORY = Path(__file__).resolve().parents[3]
 
@@ -66,6 +69,11 @@ def run_converter(name: str, convert: Callable[[StateDict], ConvertedCheckpoint]
     parser.add_argument('--config', help='check that the result loads strictly into this config (default: the '
                                          'repository config of the recognised architecture, if there is one)')
     args = parser.parse_args(argv)
+    try:
+        check_output_path(args.dst, inputs=(args.src,))
+    except UserInputError as error:
+        print(f'error: {error}', file=sys.stderr)
+        return 1
 
     print(f'[1/4] reading {args.src}')
     try:
@@ -108,8 +116,8 @@ def run_converter(name: str, convert: Callable[[StateDict], ConvertedCheckpoint]
     meta = dict(converter=name, converted_from=osp.basename(args.src), architecture=result.architecture,
                 config=result.configs[0] if result.configs else None, backbone_only=result.backbone_only,
                 dropped_keys=result.dropped)
-    os.makedirs(osp.dirname(osp.abspath(args.dst)), exist_ok=True)
-    torch.save({'state_dict': dict(result.state_dict), 'meta': meta}, args.dst)
+    converted = {'state_dict': dict(result.state_dict), 'meta': meta}
+    write_atomically(args.dst, lambda temporary: torch.save(converted, temporary))
     if result.backbone_only:
         print(f"done: use it as the backbone's init_cfg=dict(type='Pretrained', checkpoint='{args.dst}')")
     else:
