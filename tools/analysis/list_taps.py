@@ -28,6 +28,7 @@ from mmseg_kd.analysis.module_shapes import ModuleShape, module_shapes
 from mmseg_kd.checkpoint.download import cache_path, is_url
 from mmseg_kd.distillers.distill_term import TermReport
 from mmseg_kd.distillers.distillation_check import check_distillation
+from mmseg_kd.utils.config_keys import merge_checked_options
 from mmseg_kd.utils.progress import announce_step
 
 FALLBACK_INPUT_SIZE = (512, 512)
@@ -147,7 +148,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+        merge_checked_options(cfg, args.cfg_options)
     model_cfg = cfg.model
     roles = 'student and the teacher' if is_distiller_config(model_cfg) else 'model'
     try:
