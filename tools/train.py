@@ -9,7 +9,9 @@ Checkpoints given by ``--resume`` or ``load_from`` must hold exactly the model's
 (``MMSEG_KD_DEBUG=1`` shows the traceback).
 A config with ``compute_budget`` trains as many iterations as its budget in student steps allows
 (``mmseg_kd/engine/compute_budget.py``); a config with unlabeled images is checked before anything is built
-(``mmseg_kd/datasets/unlabeled_images_check.py``).
+(``mmseg_kd/datasets/unlabeled_images_check.py``). Every ``--cfg-options`` key must name something the config
+reads (``mmseg_kd/utils/config_keys.py``), and a config entry its class cannot be built from is named with the
+closest keyword (``mmseg_kd/engine/build_errors.py``).
 """
 import argparse
 import os
@@ -20,6 +22,7 @@ from mmengine.runner import Runner
 
 import mmseg_kd  # noqa: F401  (registers the distiller, losses and safe checkpoint types)
 from mmseg_kd.datasets.unlabeled_images_check import check_unlabeled_images
+from mmseg_kd.engine.build_errors import explained_build_errors
 from mmseg_kd.engine.compute_budget import apply_compute_budget
 from mmseg_kd.engine.data_checks import add_data_checks
 from mmseg_kd.engine.runner_setup import (
@@ -108,8 +111,10 @@ def enable_lr_scaling(cfg: Config, config_path: str) -> None:
 
 def main():
     args = parse_args()
-    runner = Runner.from_cfg(build_config(args))
-    runner.train()
+    cfg = build_config(args)
+    with explained_build_errors(cfg):
+        runner = Runner.from_cfg(cfg)
+        runner.train()
     finish_process_group()
 
 

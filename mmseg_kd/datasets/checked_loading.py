@@ -86,9 +86,10 @@ def label_shape_problem(label_map: np.ndarray, path: str, image_shape: Optional[
     """Why ``label_map`` (as loaded from ``path``) cannot label its image ('' when it can): it must have one channel
     (H, W), and the (H, W) of the image it belongs to (``image_shape``; ``None``: not known, not compared)."""
     if label_map.ndim != 2:
-        return (f'label map {path!r} has shape {label_map.shape}, not (H, W): a label map holds one class index per pixel, as a single-channel (grayscale '
-                'or palette) PNG. A colour-coded map must be converted to class indices (tools/dataset_converters); '
-                'a grayscale map saved as RGB must be saved with one channel.')
+        return (f'label map {path!r} has shape {label_map.shape}, not (H, W): a label map holds one class index per '
+                'pixel, as a single-channel (grayscale or palette) PNG. A colour-coded map must be converted to '
+                'class indices (tools/dataset_converters); a grayscale map saved as RGB must be saved with one '
+                'channel.')
     if image_shape is not None and tuple(label_map.shape) != tuple(image_shape[:2]):
         return (f'label map {path!r} is {label_map.shape[0]}x{label_map.shape[1]} (HxW), its image '
                 f'{image_shape[0]}x{image_shape[1]}: every pixel of the image needs its label. Is it the label map of '
