@@ -149,11 +149,14 @@ class CheckedLoadAnnotations(LoadAnnotations):
             raise
         except Exception as error:  # whatever the decoder raises for this file
             raise BadDataError(unreadable_file_message('label map', path, error)) from error
-        problem = label_shape_problem(results['gt_seg_map'], path, results.get('ori_shape'))
+        problem = label_shape_problem(results['gt_seg_map'], path, None)  # one channel, before its values
         if problem:
             raise BadDataError(problem)
         if self.num_classes is not None:
             self._check_values(results['gt_seg_map'], path, results)
+        problem = label_shape_problem(results['gt_seg_map'], path, results.get('ori_shape'))
+        if problem:
+            raise BadDataError(problem)
 
     def _check_values(self, label_map: np.ndarray, path: str, results: dict) -> None:
         """Raise :class:`BadDataError` if ``label_map`` holds a value that is neither a class nor ignored."""

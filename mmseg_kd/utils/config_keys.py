@@ -62,7 +62,8 @@ def accepted_keywords(target: Any) -> Optional[List[str]]:
     """The keyword arguments ``target`` (a class or a function) takes, or ``None`` when it takes any.
 
     For a class: its ``__init__``'s, and while an ``__init__`` has ``**kwargs``, those of the next class in the MRO
-    that defines one (``ResNetV1c(**kwargs)`` passes them to ``ResNet``), up to ``nn.Module``/``object``.
+    that defines one (``ResNetV1c(**kwargs)`` passes them to ``ResNet``); ``None`` when ``**kwargs`` reaches
+    ``nn.Module``/``object``, which take none: the class keeps them for something else.
     """
     names: List[str] = []
     functions = ([klass.__dict__['__init__'] for klass in target.__mro__ if '__init__' in klass.__dict__
@@ -76,9 +77,7 @@ def accepted_keywords(target: Any) -> Optional[List[str]]:
             inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)]
         if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
             return sorted(set(names))
-    if isinstance(target, type):  # the chain ended in nn.Module/object, which take no keyword
-        return sorted(set(names))
-    return None
+    return None  # **kwargs kept (e.g. EMAHook's, for its averaged model): any keyword may be used
 
 
 def registered_class(type_value: Any, path: Sequence[str] = ()) -> Any:
