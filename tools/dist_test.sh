@@ -32,8 +32,8 @@ if [ "$NODE_RANK" = 0 ] && ! "$PYTHON" -c 'import socket, sys; socket.create_ser
     exit 1
 fi
 
-# A rank that stops on a mistake of the user's writes its error block into MMSEG_KD_ERROR_DIR too
-# (mmseg_kd/engine/tool_errors.py); it is printed again after torchrun's own report, so that it comes last.
+# A rank that stops on a mistake of the user's writes its error block into MMSEG_KD_ERROR_DIR
+# (mmseg_kd/engine/tool_errors.py); it is printed after torchrun's own report, so that it comes last.
 MMSEG_KD_ERROR_DIR=$(mktemp -d)
 export MMSEG_KD_ERROR_DIR
 trap 'rm -rf "$MMSEG_KD_ERROR_DIR"' EXIT
