@@ -39,6 +39,7 @@ VALID_OPTIONS = [
     {'model.teacher.checkpoint': None, 'model.teacher.autocast_dtype': 'bfloat16'},
     {'train_dataloader.dataset.data_root': 'x', 'train_dataloader.persistent_workers': True},
     {'default_hooks.empty_cache': dict(type='EmptyCacheHook')},  # a new hook
+    {'model.distill_losses.loss_cwd.connector': dict(type='ConvConnector')},  # taken by the distillation term
 ]
 
 

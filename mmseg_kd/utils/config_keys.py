@@ -9,7 +9,8 @@ hold:
   arguments included); the config's own variables (``crop_size``, ...) exist already;
 * inside an entry built from a registry (a dict with ``type``), the key must be a keyword of that class (its
   ``__init__``, and its bases' while ``**kwargs`` passes them on: :func:`accepted_keywords`), or one the builders
-  take from such an entry (:data:`BUILDER_KEYS`); a class whose keywords cannot be told (``**kwargs`` kept) takes any;
+  take from such an entry (:data:`BUILDER_KEYS`, :data:`ENTRY_KEYS_BY_PARENT`); a class whose keywords cannot be
+  told (``**kwargs`` kept) takes any;
 * inside a list, the key must be an index of the list;
 * inside a plain dict without ``type`` (``test_cfg``, ``env_cfg.dist_cfg``, a dataloader, a student entry), a new key
   is taken: such dicts are read key by key, and a keyword that ends up passed to a constructor is checked when it is
@@ -36,6 +37,9 @@ TOP_LEVEL_KEYS = ('activation_checkpointing', 'check_data', 'compile', 'compute_
 #: Keys the builders take out of a registry entry before its class sees the rest (mmengine's optimizer wrapper
 #: constructor, parameter schedulers, scope and deletion markers).
 BUILDER_KEYS = ('_delete_', '_scope_', 'constructor', 'paramwise_cfg', 'convert_to_iter_based')
+#: Keys that the builder of the entries of a dict takes out before the class sees the rest, by that dict's key: a
+#: ``distill_losses`` entry's taps and connector (``mmseg_kd/distillers/distill_term.py``).
+ENTRY_KEYS_BY_PARENT = {'distill_losses': ('student', 'teacher', 'connector')}
 #: The registry a dict with ``type`` is built from, by the nearest enclosing key that names one.
 REGISTRY_OF_KEY = {'model': 'MODELS', 'optim_wrapper': 'OPTIM_WRAPPERS', 'optimizer': 'OPTIMIZERS',
                    'param_scheduler': 'PARAM_SCHEDULERS', 'train_cfg': 'LOOPS', 'val_cfg': 'LOOPS',
@@ -127,7 +131,7 @@ def option_key_problem(config: Dict, merged: Dict, key: str, top_level: Sequence
         elif isinstance(node, dict):
             if part in node:
                 node, new_node = node[part], new_node.get(part) if isinstance(new_node, dict) else {}
-            elif part in BUILDER_KEYS:
+            elif part in BUILDER_KEYS or (len(walked) >= 2 and part in ENTRY_KEYS_BY_PARENT.get(walked[-2], ())):
                 return ''
             elif not walked:
                 if part in top_level:
