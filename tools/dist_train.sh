@@ -3,6 +3,11 @@
 # Several nodes: set NNODES, NODE_RANK, MASTER_ADDR and PORT on each node. On a machine without CUDA the
 # processes use the gloo backend (CPU), which is how the tests run it.
 set -euo pipefail
+USAGE="usage: bash tools/dist_train.sh CONFIG GPUS [train.py options]  (GPUS: processes on this node, an integer >= 1)"
+if [ $# -lt 2 ]; then
+    echo "$USAGE" >&2
+    exit 2
+fi
 CONFIG=$1
 GPUS=$2
 NNODES=${NNODES:-1}
@@ -11,6 +16,11 @@ PORT=${PORT:-29500}
 MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
 PYTHON=${PYTHON:-python}
 TOOLS=$(cd "$(dirname "$0")" && pwd)
+if ! [[ "$GPUS" =~ ^[0-9]+$ ]] || [ "$((10#$GPUS))" -lt 1 ]; then
+    echo "dist_train.sh: GPUS must be an integer >= 1, got '$GPUS'" >&2
+    echo "$USAGE" >&2
+    exit 2
+fi
 
 # The first node hosts torchrun's rendezvous on PORT: a port in use (another distributed job on this machine) would
 # end in torch's EADDRINUSE traceback.
@@ -21,6 +31,12 @@ if [ "$NODE_RANK" = 0 ] && ! "$PYTHON" -c 'import socket, sys; socket.create_ser
     exit 1
 fi
 
+# A rank that stops on a mistake of the user's writes its error block into MMSEG_KD_ERROR_DIR
+# (mmseg_kd/engine/tool_errors.py); it is printed after torchrun's own report, so that it comes last.
+MMSEG_KD_ERROR_DIR=$(mktemp -d)
+export MMSEG_KD_ERROR_DIR
+trap 'rm -rf "$MMSEG_KD_ERROR_DIR"' EXIT
+status=0
 PYTHONPATH="$TOOLS/..${PYTHONPATH:+:$PYTHONPATH}" \
 "$PYTHON" -m torch.distributed.run \
     --nnodes="$NNODES" \
@@ -28,4 +44,11 @@ PYTHONPATH="$TOOLS/..${PYTHONPATH:+:$PYTHONPATH}" \
     --master_addr="$MASTER_ADDR" \
     --nproc_per_node="$GPUS" \
     --master_port="$PORT" \
-    "$TOOLS/train.py" "$CONFIG" --launcher pytorch "${@:3}"
+    "$TOOLS/train.py" "$CONFIG" --launcher pytorch "${@:3}" || status=$?
+if [ "$status" != 0 ]; then
+    first=$(ls "$MMSEG_KD_ERROR_DIR" | sort -n | head -n 1)  # the lowest rank's block (rank 0's if it stopped)
+    if [ -n "$first" ]; then
+        cat "$MMSEG_KD_ERROR_DIR/$first" >&2
+    fi
+fi
+exit "$status"

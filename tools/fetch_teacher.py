@@ -7,7 +7,9 @@ file into the cache folder (``teacher.checkpoint_cache_dir``, torch hub's by def
 training would: run it once on a machine with internet access, or before starting many processes. ``--check``
 downloads nothing: it says where the file must be and whether it is there with the configured hash, e.g. after
 you copied it onto a machine without internet access. For a teacher given by a local path, both report whether
-that file exists (and has the configured hash). Exit status 1 when the teacher's file is missing or wrong.
+that file exists (and has the configured hash). A file without a configured hash is read as the distiller would read
+it, so that a cut copy or a saved error page is not reported as OK. Exit status 1 when the teacher's file is missing
+or wrong.
 """
 import argparse
 import os.path as osp
@@ -23,15 +25,25 @@ from mmseg_kd.checkpoint.download import (
     download_checkpoint,
     is_url,
 )
+from mmseg_kd.checkpoint.safe_loading import extract_state_dict, load_checkpoint_file
 from mmseg_kd.checkpoint.sha256 import ChecksumMismatchError, expected_sha256, file_sha256, sha256_matches
 from mmseg_kd.distillers.model_config import check_entry_settings
+from mmseg_kd.utils.config_keys import merge_checked_options
+from mmseg_kd.utils.user_input_error import UserFileError
 
 
-def file_status(path: str, sha256: Optional[str]) -> str:
-    """``''`` when ``path`` is a file with the expected hash (or none is configured), else what is wrong."""
+def file_status(path: str, sha256: Optional[str], allow_unsafe: bool = False) -> str:
+    """``''`` when ``path`` is a file with the expected hash, or, when no hash is configured, a complete checkpoint
+    that loads as the teacher's would (``allow_unsafe``: the entry's ``allow_unsafe_checkpoint``); else what is
+    wrong."""
     if not osp.isfile(path):
         return 'missing'
     if sha256 is None:
+        try:
+            extract_state_dict(load_checkpoint_file(path, what='teacher checkpoint', allow_unsafe=allow_unsafe),
+                               what=f'teacher checkpoint {path!r}')
+        except UserFileError as error:
+            return f'not a usable checkpoint: {error}'
         return ''
     actual = file_sha256(path)
     return '' if sha256_matches(actual, sha256) else f'wrong file: its sha256 {actual} does not start with {sha256}'
@@ -48,7 +60,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     config = Config.fromfile(args.config)
-    config.merge_from_dict(args.cfg_options)
+    merge_checked_options(config, args.cfg_options)
     teacher = config.model.teacher
     check_entry_settings(teacher, 'teacher')
     checkpoint = teacher.get('checkpoint')
@@ -56,10 +68,11 @@ def main(argv=None) -> int:
         print('teacher.checkpoint is None: the config names no teacher weights')
         return 1
     sha256 = expected_sha256(teacher.get('checkpoint_sha256'), 'teacher.checkpoint_sha256')
+    allow_unsafe = teacher.get('allow_unsafe_checkpoint', False)
     print(f'teacher checkpoint: {checkpoint}')
     print(f"expected sha256: {f'starts with {sha256}' if sha256 else 'not configured (checkpoint_sha256)'}")
     if not is_url(checkpoint):
-        problem = file_status(checkpoint, sha256)
+        problem = file_status(checkpoint, sha256, allow_unsafe)
         print(f'local file: {checkpoint}: {problem or "OK"}')
         return 1 if problem else 0
     path = cache_path(checkpoint, teacher.get('checkpoint_cache_dir'))
@@ -71,7 +84,7 @@ def main(argv=None) -> int:
         except (CheckpointDownloadError, ChecksumMismatchError, NotACheckpointError) as error:
             print(error)
             return 1
-    problem = file_status(path, sha256)
+    problem = file_status(path, sha256, allow_unsafe)
     if problem:
         print(f'{problem}: download {checkpoint} on a machine with internet access and place it at {path}')
         return 1

@@ -21,6 +21,7 @@ from mmengine.runner import Runner
 
 import mmseg_kd  # noqa: F401
 from mmseg_kd.checkpoint.complete_checkpoint import check_complete_checkpoint
+from mmseg_kd.engine.build_errors import explained_build_errors
 from mmseg_kd.engine.data_checks import add_data_checks
 from mmseg_kd.engine.evaluation_model import evaluation_model_config
 from mmseg_kd.engine.runner_setup import (
@@ -89,8 +90,9 @@ def main():
     check_dataset_paths(cfg, ('test_dataloader',))
     add_data_checks(cfg, ('test_dataloader',))
     start_cpu_process_group(cfg)
-    runner = Runner.from_cfg(cfg)
-    runner.test()
+    with explained_build_errors(cfg):
+        runner = Runner.from_cfg(cfg)
+        runner.test()
     finish_process_group()
 
 

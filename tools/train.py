@@ -13,6 +13,8 @@ A config with ``compute_budget`` trains as many iterations as its budget in stud
 Checkpoints are written atomically (``AtomicCheckpointHook``); the work dir is locked for the whole run
 (``WorkDirLock``: a second run into it is refused); ``--resume`` checks the checkpoint and lists what the config
 changes (``mmseg_kd/engine/resume_checks.py``).
+Every ``--cfg-options`` key must name something the config reads (``mmseg_kd/utils/config_keys.py``), and a config
+entry its class cannot be built from is named with the closest keyword (``mmseg_kd/engine/build_errors.py``).
 """
 import argparse
 import contextlib
@@ -24,6 +26,7 @@ from mmengine.runner import Runner
 
 import mmseg_kd  # noqa: F401  (registers the distiller, losses and safe checkpoint types)
 from mmseg_kd.checkpoint.complete_checkpoint import check_complete_checkpoint
+from mmseg_kd.engine.build_errors import explained_build_errors
 from mmseg_kd.engine.compute_budget import apply_compute_budget
 from mmseg_kd.engine.data_checks import add_data_checks
 from mmseg_kd.engine.input_sizes import set_dry_run_input_size
@@ -141,7 +144,7 @@ def main():
     args = parse_args()
     cfg = build_config(args)
     lock = WorkDirLock(cfg.work_dir, resume=bool(args.resume)) if is_first_rank() else contextlib.nullcontext()
-    with lock:
+    with lock, explained_build_errors(cfg):
         check_loaded_checkpoint(cfg)
         runner = Runner.from_cfg(cfg)
         runner.train()

@@ -7,20 +7,28 @@ named) and, in validation, silently changes the mIoU. These subclasses load exac
 what they load, where it is loaded (no scan of the dataset at start):
 
 * :class:`CheckedLoadImageFromFile`: a file that cannot be read or decoded raises :class:`BadDataError` naming it
-  (and saying when it is empty or missing);
-* :class:`CheckedLoadAnnotations`: likewise for the label map, and every value of the map (after the dataset's
-  ``reduce_zero_label``/``label_map``, i.e. what the model is trained on) must be a class ``0..num_classes-1`` or
-  ``ignore_index``; otherwise :class:`BadDataError` names the file, the values found (with their pixel counts) and
-  the classes expected. Checking a 1024x2048 map costs one ``bincount`` (a few milliseconds).
+  (and saying when it is empty or missing); so does an image that decodes to a (nearly) constant picture while the
+  file holds more (:func:`lost_range_problem`: a 16-bit PNG whose values all fall below 256 decodes to black);
+* :class:`CheckedLoadAnnotations`: likewise for the label map, which must be one channel of the image's size
+  (:func:`label_shape_problem`; a colour-coded RGB label map or one of another resolution would otherwise fail far
+  from the file, in ``torch.stack`` or with an ``IndexError`` in validation), and every value of the map (after the
+  dataset's ``reduce_zero_label``/``label_map``, i.e. what the model is trained on) must be a class
+  ``0..num_classes-1`` or ``ignore_index``; otherwise :class:`BadDataError` names the file, the values found (with
+  their pixel counts) and the classes expected. Checking a 1024x2048 map costs one ``bincount`` (a few milliseconds).
+
+``tools/analysis/check_dataset.py`` runs these very steps on every sample, so
+the scan and training report the same files.
 
 ``tools/train.py`` and ``tools/test.py`` put them into every pipeline in place of the stock steps
 (``mmseg_kd.engine.data_checks.add_data_checks``), with ``num_classes`` and ``ignore_index`` of the step's dataset.
 """
 import os.path as osp
-from typing import Optional
+from typing import Optional, Sequence
 
+import mmcv
 import numpy as np
 from mmcv.transforms import LoadImageFromFile
+from mmengine import fileio
 from mmseg.datasets.transforms import LoadAnnotations
 from mmseg.registry import TRANSFORMS
 
@@ -29,6 +37,8 @@ from mmseg_kd.utils.user_input_error import UserInputError
 
 # At most this many distinct bad label values are listed in a message.
 MAX_LISTED_VALUES = 10
+#: An image whose decoded values span fewer levels than this is decoded again, unchanged, to compare.
+NEARLY_CONSTANT_RANGE = 4
 
 
 class BadDataError(UserInputError):
@@ -48,6 +58,44 @@ def unreadable_file_message(kind: str, path: str, error: Exception) -> str:
     return f'{kind} {path!r} {what}. Replace the file, or remove it and its partner from the dataset.'
 
 
+def value_range(array: np.ndarray) -> float:
+    """max - min of an array (0 for an empty one)."""
+    return float(array.max()) - float(array.min()) if array.size else 0.0
+
+
+def lost_range_problem(image: np.ndarray, path: str, file_bytes: bytes) -> str:
+    """Why ``image``, decoded from ``file_bytes`` (the file at ``path``), does not show what the file holds ('' when it
+    does): it spans fewer than :data:`NEARLY_CONSTANT_RANGE` levels while the file, decoded unchanged, spans more
+    (e.g. a 16-bit PNG, which the colour decoding divides by 256). An image that is constant in its file passes."""
+    decoded_range = value_range(image)
+    if decoded_range >= NEARLY_CONSTANT_RANGE:
+        return ''
+    try:
+        unchanged = mmcv.imfrombytes(file_bytes, flag='unchanged')
+    except Exception:  # the decoded image is what we have; nothing to compare with
+        return ''
+    if unchanged is None or value_range(unchanged) <= decoded_range:
+        return ''
+    return (f'image {path!r} decodes to values {image.min()}..{image.max()} ({image.dtype}, a nearly constant '
+            f'picture), while the file holds values {unchanged.min()}..{unchanged.max()} ({unchanged.dtype}, shape '
+            f'{unchanged.shape}): the loading step reduces it to 8 bits per channel, and the data is lost. Convert '
+            'the images to 8-bit (scaling their range to 0..255) as the dataset converters do.')
+
+
+def label_shape_problem(label_map: np.ndarray, path: str, image_shape: Optional[Sequence[int]]) -> str:
+    """Why ``label_map`` (as loaded from ``path``) cannot label its image ('' when it can): it must have one channel
+    (H, W), and the (H, W) of the image it belongs to (``image_shape``; ``None``: not known, not compared)."""
+    if label_map.ndim != 2:
+        return (f'label map {path!r} has shape {label_map.shape}, not (H, W): a label map holds one class index per '
+                'pixel, as a single-channel (grayscale or palette) PNG. A colour-coded map must be converted to '
+                'class indices (tools/dataset_converters); a grayscale map saved as RGB must be saved with one '
+                'channel.')
+    if image_shape is not None and tuple(label_map.shape) != tuple(image_shape[:2]):
+        return (f'label map {path!r} is {label_map.shape[0]}x{label_map.shape[1]} (HxW), its image '
+                f'{image_shape[0]}x{image_shape[1]}: every pixel of the image needs its label. Is it the label map of '
+                'another image, or was one of the two resized? Replace it with the map of this image.')
+    return ''
+
 
 @TRANSFORMS.register_module()
 class CheckedLoadImageFromFile(LoadImageFromFile):
@@ -55,14 +103,21 @@ class CheckedLoadImageFromFile(LoadImageFromFile):
 
     Raises:
         BadDataError: the image cannot be read or decoded (``ignore_empty=True`` keeps mmcv's behaviour of
-            returning ``None`` instead).
+            returning ``None`` instead), or it decodes to a nearly constant picture while its file holds more
+            (:func:`lost_range_problem`).
     """
 
     def transform(self, results: dict) -> Optional[dict]:
         try:
-            return super().transform(results)
+            loaded = super().transform(results)
         except Exception as error:  # whatever the decoder raises for this file
             raise BadDataError(unreadable_file_message('image', results['img_path'], error)) from error
+        if loaded is not None and value_range(loaded['img']) < NEARLY_CONSTANT_RANGE:
+            file_bytes = fileio.get(results['img_path'], backend_args=self.backend_args)
+            problem = lost_range_problem(loaded['img'], results['img_path'], file_bytes)
+            if problem:
+                raise BadDataError(problem)
+        return loaded
 
 
 @TRANSFORMS.register_module()
@@ -76,7 +131,9 @@ class CheckedLoadAnnotations(LoadAnnotations):
         reduce_zero_label, backend_args, imdecode_backend: as mmseg's ``LoadAnnotations``.
 
     Raises:
-        BadDataError: the label file cannot be read, or holds values that are neither a class nor ``ignore_index``.
+        BadDataError: the label file cannot be read, is not one channel of its image's size (when the image was
+            loaded before it, as in every mmseg pipeline), or holds values that are neither a class nor
+            ``ignore_index``.
     """
 
     def __init__(self, num_classes: Optional[int] = None, ignore_index: int = 255, **kwargs):
@@ -92,8 +149,14 @@ class CheckedLoadAnnotations(LoadAnnotations):
             raise
         except Exception as error:  # whatever the decoder raises for this file
             raise BadDataError(unreadable_file_message('label map', path, error)) from error
+        problem = label_shape_problem(results['gt_seg_map'], path, None)  # one channel, before its values
+        if problem:
+            raise BadDataError(problem)
         if self.num_classes is not None:
             self._check_values(results['gt_seg_map'], path, results)
+        problem = label_shape_problem(results['gt_seg_map'], path, results.get('ori_shape'))
+        if problem:
+            raise BadDataError(problem)
 
     def _check_values(self, label_map: np.ndarray, path: str, results: dict) -> None:
         """Raise :class:`BadDataError` if ``label_map`` holds a value that is neither a class nor ignored."""

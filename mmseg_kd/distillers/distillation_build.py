@@ -18,7 +18,8 @@ What is built and checked, in order:
    their (H, W) get the advice of what to tap instead;
 4. every entry on the recorded tensors (``DistillTerm.prepare``): the loss's preparation, the connector (built
    here, with the measured channel counts) and the pair of shapes the loss will compare, with the fix;
-5. the distillation as a whole: at least one entry, the teacher can take the student's preprocessed batch, a
+5. the distillation as a whole: at least one entry, the teacher can take the student's preprocessed batch
+   (:mod:`~mmseg_kd.distillers.preprocessing_agreement`, defaults filled in on both sides), a
    connector warm-up has connectors to train, the dry run's input size is a pair of positive integers.
 """
 from dataclasses import dataclass, field
@@ -30,10 +31,9 @@ from torch import nn
 from mmseg_kd.distillers.connector_warmup import ConnectorWarmup
 from mmseg_kd.distillers.distill_term import ROLES, DistillConfigError, DistillTerm, TermReport
 from mmseg_kd.distillers.forward_for_taps import forward_for_taps
+from mmseg_kd.distillers.preprocessing_agreement import preprocessing_problem
 from mmseg_kd.distillers.taps import TapRecorder, tap_problem
 
-# Preprocessing settings that must agree, since the teacher sees the student's preprocessed batch.
-SHARED_PREPROCESSING_KEYS = ('mean', 'std', 'bgr_to_rgb', 'rgb_to_bgr')
 #: (H, W) of the distiller's dry run when the config does not give ``tap_check_input_size`` (small: the dry run runs
 #: at every build, on the CPU); the analysis tools default to the size the config trains at instead.
 DRY_RUN_INPUT_SIZE = (64, 64)
@@ -78,21 +78,6 @@ class DistillationReport:
         if len(lines) == 1:
             return error_type(lines[0])
         return error_type(f'{self.problem_count} problem(s) in the distillation config:\n  ' + '\n  '.join(lines))
-
-
-def preprocessing_problem(ours: Optional[dict], teacher_preprocessor: Optional[dict]) -> str:
-    """Why the teacher cannot take the batch preprocessed by ``ours`` ('' when it can: normalisation agrees)."""
-    ours, theirs = dict(ours or {}), dict(teacher_preprocessor or {})
-    for key in SHARED_PREPROCESSING_KEYS:
-        mine, its = ours.get(key), theirs.get(key)
-        if key in ('mean', 'std'):
-            mine = None if mine is None else [float(v) for v in mine]
-            its = None if its is None else [float(v) for v in its]
-        if its is not None and mine != its:
-            return (f'teacher and student preprocess images differently ({key}: teacher {its}, distiller {mine}); '
-                    "the teacher receives the student's preprocessed batch. Give SegDistiller a data_preprocessor "
-                    'matching the teacher, or use configs that agree.')
-    return ''
 
 
 def input_size_problem(input_size) -> str:

@@ -5,6 +5,7 @@ from mmengine.config import Config, ConfigDict
 from mmengine.hub import get_config
 
 from mmseg_kd.checkpoint.sha256 import expected_sha256
+from mmseg_kd.utils.config_keys import merge_checked_options
 from mmseg_kd.utils.user_input_error import UserInputError, UserInputTypeError
 
 # Keys of a student/teacher entry that are not part of the model config itself, per role.
@@ -96,7 +97,13 @@ def resolve_model_config(entry: dict, role: str) -> ConfigDict:
         raise UserInputError(f"{role} needs cfg_path='...', model=dict(...) or an inline model dict with 'type'; "
                          f'got keys {sorted(entry)}')
     if entry.get('cfg_options'):
-        config.merge_from_dict(entry['cfg_options'])
+        options, source = dict(entry['cfg_options']), entry.get('cfg_path', 'the inline model')
+        unused = [key for key in options if key.split('.')[0] != 'model']
+        if unused:
+            raise UserInputError(f"{role}.cfg_options: only the 'model' of {source} is used, so "
+                                 f"{', '.join(map(repr, unused))} would change nothing; give keys such as "
+                                 "'model.backbone.depth'")
+        merge_checked_options(config, options, f'{role}.cfg_options (merged into {source})', top_level=())
     if 'model' not in config:
         raise UserInputError(f"{role} config {entry.get('cfg_path')!r} defines no 'model'")
     return config.model

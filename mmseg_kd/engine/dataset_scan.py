@@ -58,10 +58,14 @@ def scan_dataloader(cfg: Config, loader: str, progress: bool = True) -> ScanResu
         for index in track_progress(range(len(dataset)), total=len(dataset), enabled=progress,
                                     description=f'{loader}: loading {len(dataset)} samples'):
             sample = dataset.get_data_info(index)
+            image_shape = {}
             for step in dataset.pipeline.transforms:  # each file on its own: a bad image hides no bad label
                 try:
-                    step(copy.deepcopy(sample))
+                    loaded = step(dict(copy.deepcopy(sample), **image_shape))
                 except BadDataError as error:
                     result.problems.append(str(error))
+                    continue
+                if loaded and 'ori_shape' in loaded:  # the label map is compared with its image's size
+                    image_shape = dict(ori_shape=loaded['ori_shape'])
             result.samples += 1
     return result

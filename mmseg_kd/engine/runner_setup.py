@@ -9,15 +9,16 @@ import torch.distributed as dist
 from mmengine.config import Config
 
 from mmseg_kd.datasets.dataset_configs import default_image_suffix, leaf_datasets
+from mmseg_kd.utils.config_keys import merge_checked_options
 from mmseg_kd.utils.user_input_error import UserInputError
 
 
 def apply_common_options(cfg: Config, config_path: str, launcher: str, work_dir=None,
                          cfg_options=None) -> Config:
-    """Launcher, ``--cfg-options`` and work dir (default ``./work_dirs/<config name>``)."""
+    """Launcher, ``--cfg-options`` (every key checked: ``mmseg_kd/utils/config_keys.py``) and work dir (default
+    ``./work_dirs/<config name>``)."""
     cfg.launcher = launcher
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
+    merge_checked_options(cfg, cfg_options)
     if work_dir:
         cfg.work_dir = work_dir
     elif cfg.get('work_dir') is None:

@@ -16,7 +16,10 @@ propagate as usual. Any other exception is unexpected and keeps its full traceba
 Under torchrun (or srun) every rank usually fails the same way: rank 0 prints the block at once, the other ranks wait
 :data:`OTHER_RANKS_WAIT_S` seconds first. When rank 0 failed too, the launcher stops them (torchrun ends the other
 workers as soon as one exits, as does ``srun --kill-on-bad-exit``) and the block appears once; when only that rank
-failed (its share of the data, say), its block appears after the wait.
+failed (its share of the data, say), its block appears after the wait. Torchrun's own report of the failed worker
+(a ``ChildFailedError`` traceback) would follow and bury it, so ``tools/dist_train.sh``/``dist_test.sh`` name a folder
+in :data:`ERROR_DIR_VARIABLE`: there each rank writes its block, as the file ``<rank>``, instead of printing it, and
+the script prints the lowest rank's block once torchrun has exited, as the last thing printed.
 
 A tool uses it as::
 
@@ -39,6 +42,8 @@ from mmseg_kd.engine.hooks.non_finite_loss_hook import NonFiniteLossError
 from mmseg_kd.utils.user_input_error import UserInputError
 
 DEBUG_VARIABLE = 'MMSEG_KD_DEBUG'
+# A folder (set by the distributed launch scripts) where each rank writes its error block, as the file ``<rank>``.
+ERROR_DIR_VARIABLE = 'MMSEG_KD_ERROR_DIR'
 OTHER_RANKS_WAIT_S = 10
 # Errors whose messages name the problem and the fix: mmseg-kd's (a missing file or dataset folder included).
 USER_ERRORS = (UserInputError, NonFiniteLossError, FileNotFoundError, IsADirectoryError)
@@ -109,10 +114,16 @@ def stop_with_block(tool: str, error: BaseException, message: str) -> NoReturn:
     """Print the block of a user-facing error (other ranks after their wait) and exit with status 1."""
     rank = process_rank()
     log_file = _log_traceback(error)
+    block = error_block(tool, error, message, rank, log_file)
+    error_dir = os.environ.get(ERROR_DIR_VARIABLE)
+    if error_dir and os.path.isdir(error_dir):  # the launch script prints it after torchrun's report
+        with open(os.path.join(error_dir, str(rank)), 'w', encoding='utf-8') as file:
+            file.write(block)
     if rank != 0 and process_count() > 1:
         time.sleep(OTHER_RANKS_WAIT_S)
-    sys.stderr.write(error_block(tool, error, message, rank, log_file))
-    sys.stderr.flush()
+    if not error_dir:
+        sys.stderr.write(block)
+        sys.stderr.flush()
     sys.exit(1)
 
 

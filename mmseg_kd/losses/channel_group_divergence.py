@@ -25,7 +25,7 @@ import torch.nn.functional as F
 
 from mmseg_kd.losses.distill_loss import LogitDistillLoss
 from mmseg_kd.registry import MODELS
-from mmseg_kd.utils.argument_checks import integer_at_least, positive_number
+from mmseg_kd.utils.argument_checks import integer_at_least, temperature
 
 # Padding value for an incomplete last group: exp(PAD - max) is exactly 0 in float32, so padded
 # entries take no probability mass and add exactly 0 to the KL divergence.
@@ -76,7 +76,7 @@ class ChannelGroupDivergence(LogitDistillLoss):
                  **kwargs):
         super().__init__(**kwargs)
         owner = type(self).__name__
-        self.tau = positive_number(owner, 'tau', tau)
+        self.tau = temperature(owner, 'tau', tau)
         self.group_size = integer_at_least(owner, 'group_size', group_size, 1)
         self.shuffle_seed = integer_at_least(owner, 'shuffle_seed', shuffle_seed, 0, allow_none=True)
         self.register_buffer('channel_permutation', None)  # drawn in prepare once C is known

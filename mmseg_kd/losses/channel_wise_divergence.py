@@ -15,7 +15,7 @@ import torch
 from mmseg_kd.losses.channel_group_divergence import grouped_spatial_kl
 from mmseg_kd.losses.distill_loss import LogitDistillLoss
 from mmseg_kd.registry import MODELS
-from mmseg_kd.utils.argument_checks import positive_number
+from mmseg_kd.utils.argument_checks import temperature
 
 
 @MODELS.register_module()
@@ -31,7 +31,7 @@ class ChannelWiseDivergence(LogitDistillLoss):
 
     def __init__(self, tau: float = 1.0, **kwargs):
         super().__init__(**kwargs)
-        self.tau = positive_number(type(self).__name__, 'tau', tau)
+        self.tau = temperature(type(self).__name__, 'tau', tau)
 
     def unweighted(self, student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
         return grouped_spatial_kl(self.resize_to(student, teacher), teacher, self.tau, group_size=1)

@@ -33,7 +33,7 @@ import torch.nn.functional as F
 
 from mmseg_kd.losses.distill_loss import LogitDistillLoss
 from mmseg_kd.registry import MODELS
-from mmseg_kd.utils.argument_checks import boolean, positive_number
+from mmseg_kd.utils.argument_checks import boolean, temperature
 
 
 def _mirror_upper_triangle(matrix: torch.Tensor) -> torch.Tensor:
@@ -99,7 +99,7 @@ class InterClassSimilarityDistillation(LogitDistillLoss):
                  reference_code: bool = False, **kwargs):
         super().__init__(**kwargs)
         owner = type(self).__name__
-        self.tau = positive_number(owner, 'tau', tau)
+        self.tau = temperature(owner, 'tau', tau)
         self.symmetric = boolean(owner, 'symmetric', symmetric)
         self.batch_average = boolean(owner, 'batch_average', batch_average)
         self.reference_code = boolean(owner, 'reference_code', reference_code)

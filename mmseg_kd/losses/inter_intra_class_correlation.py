@@ -25,7 +25,7 @@ import torch.nn.functional as F
 
 from mmseg_kd.losses.distill_loss import LogitDistillLoss
 from mmseg_kd.registry import MODELS
-from mmseg_kd.utils.argument_checks import non_negative_number, positive_number
+from mmseg_kd.utils.argument_checks import non_negative_number, positive_number, temperature
 
 
 def pearson_correlation(a: torch.Tensor, b: torch.Tensor, dim: int, eps: float = 1e-8) -> torch.Tensor:
@@ -53,7 +53,7 @@ class InterIntraClassCorrelation(LogitDistillLoss):
                  **kwargs):
         super().__init__(**kwargs)
         owner = type(self).__name__
-        self.tau = positive_number(owner, 'tau', tau)
+        self.tau = temperature(owner, 'tau', tau)
         self.beta = non_negative_number(owner, 'beta', beta)
         self.gamma = non_negative_number(owner, 'gamma', gamma)
         self.eps = positive_number(owner, 'eps', eps)

@@ -17,7 +17,7 @@ import torch.nn.functional as F
 
 from mmseg_kd.losses.distill_loss import LogitDistillLoss, labels_at
 from mmseg_kd.registry import MODELS
-from mmseg_kd.utils.argument_checks import integer, positive_number
+from mmseg_kd.utils.argument_checks import integer, temperature
 
 
 @MODELS.register_module()
@@ -35,7 +35,7 @@ class KLDivergence(LogitDistillLoss):
 
     def __init__(self, tau: float = 1.0, ignore_index: Optional[int] = None, **kwargs):
         super().__init__(**kwargs)
-        self.tau = positive_number(type(self).__name__, 'tau', tau)
+        self.tau = temperature(type(self).__name__, 'tau', tau)
         self.ignore_index = integer(type(self).__name__, 'ignore_index', ignore_index, allow_none=True)
 
     @property

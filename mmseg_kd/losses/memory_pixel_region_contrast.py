@@ -70,7 +70,7 @@ from mmseg_kd.utils.argument_checks import (
     non_negative_number,
     norm_config,
     one_of,
-    positive_number,
+    temperature,
 )
 
 # Random streams of the per-iteration generators.
@@ -198,8 +198,8 @@ class MemoryPixelRegionContrast(DistillLoss):
         self.pixels_per_class_per_image = integer_at_least(owner, 'pixels_per_class_per_image',
                                                            pixels_per_class_per_image, 1)
         self.pixel_enqueue = one_of(owner, 'pixel_enqueue', pixel_enqueue, PIXEL_ENQUEUE_RULES)
-        self.tau = positive_number(owner, 'tau', tau)
-        self.kd_tau = positive_number(owner, 'kd_tau', kd_tau)
+        self.tau = temperature(owner, 'tau', tau)
+        self.kd_tau = temperature(owner, 'kd_tau', kd_tau)
         self.term_weights = {'pixel': non_negative_number(owner, 'pixel_weight', pixel_weight),
                              'region': non_negative_number(owner, 'region_weight', region_weight)}
         if not any(self.term_weights.values()):

@@ -34,7 +34,7 @@ import torch.nn.functional as F
 from mmseg_kd.losses.distill_loss import DistillLoss
 from mmseg_kd.registry import MODELS
 from mmseg_kd.utils.all_gather import all_gather_rows, all_gather_with_grad
-from mmseg_kd.utils.argument_checks import boolean, integer_at_least, positive_number
+from mmseg_kd.utils.argument_checks import boolean, integer_at_least, temperature
 
 
 def pixel_embeddings(features: torch.Tensor, pool_size: Optional[int]) -> torch.Tensor:
@@ -88,7 +88,7 @@ class MiniBatchPixelRelation(DistillLoss):
                  gather_across_gpus: bool = False, **kwargs):
         super().__init__(**kwargs)
         owner = type(self).__name__
-        self.tau = positive_number(owner, 'tau', tau)
+        self.tau = temperature(owner, 'tau', tau)
         self.pool_size = integer_at_least(owner, 'pool_size', pool_size, 1, allow_none=True)
         self.gather_across_gpus = boolean(owner, 'gather_across_gpus', gather_across_gpus)
 

@@ -9,9 +9,11 @@ message of one form, ``"<owner>: <name> must be <what is allowed>, got <value>"`
 A number is an ``int`` or ``float`` (numpy scalars included) that is finite; a ``bool`` is not a number, and an
 integer argument does not take a float (``2.0``). A switch takes ``True`` or ``False`` only, not ``0``/``1`` or a
 string. The distiller collects these messages under the name of the ``distill_losses`` entry they come from.
+A temperature (:func:`temperature`) is also warned about when it is so small that its term vanishes.
 """
 import math
 import numbers
+import warnings
 from typing import Any, Optional, Sequence
 
 from mmengine.registry import MODELS
@@ -19,6 +21,11 @@ from torch import nn
 from torch.nn.modules.batchnorm import _NormBase
 
 from mmseg_kd.utils.user_input_error import UserInputError
+
+#: Below this a temperature saturates the softmax it divides: values that differ by 1 differ by more than 100 after
+#: the division, and exp(-100) is below float32's smallest normal number (1.2e-38), so the distribution is one-hot, its
+#: gradient zero, and a loss scaled by tau**2 is multiplied by less than 1e-4 on top.
+SMALLEST_USEFUL_TEMPERATURE = 0.01
 
 #: The base classes of the layers a ``norm_cfg`` may build (batch, sync-batch, instance, group and layer norms).
 NORM_LAYERS = (_NormBase, nn.GroupNorm, nn.LayerNorm)
@@ -74,6 +81,27 @@ def number_in_range(owner: str, name: str, value: Any, low: Optional[float] = No
 def positive_number(owner: str, name: str, value: Any, allow_none: bool = False) -> Optional[float]:
     """A finite number > 0 (a temperature, a divisor), as a float."""
     return number_in_range(owner, name, value, low=0, low_inclusive=False, allow_none=allow_none)
+
+
+class VanishingTemperatureWarning(UserWarning):
+    """A temperature so small that the term it belongs to (nearly) vanishes."""
+
+
+def temperature(owner: str, name: str, value: Any) -> float:
+    """A softmax temperature: a finite number > 0, as a float, with a :class:`VanishingTemperatureWarning` when it
+    is below :data:`SMALLEST_USEFUL_TEMPERATURE` (the softmax is one-hot, the term and its gradient vanish).
+
+    Every loss takes its temperature arguments through this check, so the warning covers them all.
+    """
+    value = positive_number(owner, name, value)
+    if value < SMALLEST_USEFUL_TEMPERATURE:
+        warnings.warn(
+            f'{owner}: {name}={value:g} is so small that the term vanishes: the softmax of (values / {name}) is '
+            f'one-hot for any two values that differ by more than {100 * value:g}, so the distribution and its '
+            f'gradient carry nothing (and a loss scaled by {name}**2 is multiplied by {value ** 2:g}). '
+            f'Temperatures below {SMALLEST_USEFUL_TEMPERATURE:g} are almost certainly a typo: logit distillation uses '
+            f'1 to 10, contrastive losses 0.05 to 0.5.', VanishingTemperatureWarning, stacklevel=2)
+    return value
 
 
 def non_negative_number(owner: str, name: str, value: Any, allow_none: bool = False) -> Optional[float]:

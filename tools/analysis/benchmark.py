@@ -41,6 +41,7 @@ import mmseg_kd  # noqa: F401
 from mmseg_kd.analysis.peak_memory import PeakMemory
 from mmseg_kd.engine.compute_budget import model_fingerprint
 from mmseg_kd.engine.input_sizes import training_size
+from mmseg_kd.utils.config_keys import merge_checked_options
 
 STEPS = ('student', 'teacher', 'distill')
 
@@ -67,7 +68,7 @@ def parse_args(argv=None):
 def build_distiller(args):
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+        merge_checked_options(cfg, args.cfg_options)
     if cfg.model.get('type') != 'SegDistiller':
         raise SystemExit(f'{args.config} is not a distillation config (model.type is {cfg.model.get("type")})')
     cfg.model.teacher.checkpoint = None

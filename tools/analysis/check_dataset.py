@@ -18,6 +18,7 @@ from mmengine.registry import init_default_scope
 import mmseg_kd  # noqa: F401  (registers the checked loading steps)
 from mmseg_kd.engine.dataset_scan import scan_dataloader
 from mmseg_kd.engine.runner_setup import check_dataset_paths
+from mmseg_kd.utils.config_keys import merge_checked_options
 
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
@@ -36,7 +37,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+        merge_checked_options(cfg, args.cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     loaders, seen = [], []
     for loader in args.loaders:

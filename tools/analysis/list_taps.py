@@ -31,6 +31,7 @@ from mmseg_kd.distillers.distill_term import TermReport
 from mmseg_kd.distillers.distillation_build import build_distillation
 from mmseg_kd.distillers.seg_distiller import is_distiller_config
 from mmseg_kd.engine.input_sizes import dry_run_size
+from mmseg_kd.utils.config_keys import merge_checked_options
 from mmseg_kd.utils.progress import announce_step
 
 OUTPUT_COLUMN_WIDTH = 60  # longer outputs (lists, reasons) push that row's input further right
@@ -141,7 +142,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+        merge_checked_options(cfg, args.cfg_options)
     model_cfg = cfg.model
     roles = 'student and the teacher' if is_distiller_config(model_cfg) else 'model'
     try:

@@ -24,6 +24,7 @@ from mmengine.runner import Runner, set_random_seed
 import mmseg_kd  # noqa: F401  (registers the distiller and the losses)
 from mmseg_kd.analysis.loss_magnitudes import magnitude_table, measure_loss_terms
 from mmseg_kd.analysis.teacher_student_inference import load_distiller
+from mmseg_kd.utils.config_keys import merge_checked_options
 from mmseg_kd.utils.progress import announce_step, track_progress
 
 
@@ -51,7 +52,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+        merge_checked_options(cfg, args.cfg_options)
     student = args.student_checkpoint or 'as training starts'
     set_random_seed(args.seed)
     with announce_step(f"building the distiller, loading the teacher's weights and the student's ({student})"):

@@ -35,6 +35,7 @@ from mmseg_kd.analysis.teacher_student_inference import (
     sample_info,
 )
 from mmseg_kd.losses.inter_class_similarity import inter_class_similarity_matrix
+from mmseg_kd.utils.config_keys import merge_checked_options
 from mmseg_kd.utils.progress import announce_step, track_progress
 
 
@@ -80,7 +81,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     similarity = inter_class_similarity_matrix if args.similarity else None
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+        merge_checked_options(cfg, args.cfg_options)
     out_dir = args.out_dir or osp.join('work_dirs', osp.splitext(osp.basename(args.config))[0], 'pictures')
     os.makedirs(out_dir, exist_ok=True)
 
