@@ -10,8 +10,8 @@ from PIL import Image
 
 from conftest import STUDENT_CFG
 from mmseg_kd.datasets import BadDataError, CheckedLoadAnnotations, CheckedLoadImageFromFile
-from mmseg_kd.engine.dataset_scan import scan_dataloader
 from mmseg_kd.datasets.procedural_cityscapes import write_cityscapes_layout
+from mmseg_kd.engine.dataset_scan import scan_dataloader
 from test_data_checks import run_tool, train
 
 
