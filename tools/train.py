@@ -32,6 +32,7 @@ from mmseg_kd.engine.runner_setup import (
     start_cpu_process_group,
 )
 from mmseg_kd.engine.tool_errors import run_tool
+from mmseg_kd.utils.known_mmseg_warnings import keep_known_mmseg_messages_off_console
 from mmseg_kd.utils.user_input_error import UserInputError
 
 
@@ -109,6 +110,7 @@ def enable_lr_scaling(cfg: Config, config_path: str) -> None:
 def main():
     args = parse_args()
     runner = Runner.from_cfg(build_config(args))
+    keep_known_mmseg_messages_off_console(runner.logger)
     runner.train()
     finish_process_group()
 
