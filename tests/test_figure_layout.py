@@ -1,5 +1,6 @@
-"""The pictures' layout: colour bars stay beside their own panels, and the demo's comparison grid has a class
-legend. Synthetic label maps and compared maps (no model): the layout is what is checked."""
+"""The pictures' layout: colour bars stay beside their own panels, titles do not run into each other, and the
+demo's comparison grid has a class legend. Synthetic label maps and compared maps (no model): the layout is what
+is checked."""
 import numpy as np
 import pytest
 import torch
@@ -28,7 +29,7 @@ def tap_maps(index):
     rng = np.random.default_rng(index)
     tensor = torch.zeros(19, 8, 16)
     # values with long tick labels (0.012345...), the case where labels reached into the next panel
-    compared = ComparedMaps('p(car): softmax over the classes of logits / τ, τ = 1',
+    compared = ComparedMaps('p(motorcycle): softmax over the classes of logits / τ, τ = 1',
                             0.0123 + 1e-4 * rng.random((8, 16)),
                             0.0123 + 1e-4 * rng.random((8, 16)))
     return TapMaps(f'loss_{index}', ('decode_head.conv_seg', 'decode_head.conv_seg'), tensor, tensor, compared)
@@ -51,6 +52,10 @@ def test_colour_bars_cover_no_panel_and_stay_inside_the_picture(num_losses):
         assert whole.x0 <= drawn.x0 and drawn.x1 <= whole.x1 and whole.y0 <= drawn.y0 and drawn.y1 <= whole.y1
         for panel in panels:
             assert not drawn.overlaps(panel.get_window_extent(renderer)), (bar, panel.get_title())
+    titles = [axis.title.get_window_extent(renderer) for axis in panels]
+    for first in range(len(titles)):
+        for second in range(first + 1, len(titles)):
+            assert not titles[first].overlaps(titles[second]), (panels[first].get_title(), panels[second].get_title())
 
 
 def test_the_comparison_grid_has_a_legend_of_the_classes_it_shows(tmp_path):

@@ -35,6 +35,7 @@ TITLE_PX = 50
 MAX_CLASS_TICKS = 40  # similarity matrices of more classes name every n-th class only
 BAR_WIDTH = 0.06  # a colour bar's width, relative to a panel's
 BAR_GUTTER = 0.12  # room for a colour bar's tick labels, relative to a pair of panels
+TITLE_WRAP = 46  # characters per line of what a tapped panel shows (fontsize 7 in a panel of about 250 px)
 DPI = 100
 MIN_ASPECT, MAX_ASPECT = 0.25, 2.0  # height / width of image panels, clamped for extreme images
 
@@ -83,7 +84,7 @@ def _draw_compared_pair(fig, student_axis, teacher_axis, bar_axis, maps: TapMaps
     compared = maps.compared
     low = float(min(compared.student.min(), compared.teacher.min()))
     high = float(max(compared.student.max(), compared.teacher.max()))
-    what = '\n'.join(textwrap.wrap(compared.what.replace('τ = ', 'τ\u00a0=\u00a0'), 60))
+    what = '\n'.join(textwrap.wrap(compared.what.replace('τ = ', 'τ\u00a0=\u00a0'), TITLE_WRAP))
     for axis, role, tap, tensor, picture in (
             (student_axis, 'student', maps.taps[0], maps.student, compared.student),
             (teacher_axis, 'teacher', maps.taps[1], maps.teacher, compared.teacher)):
@@ -92,7 +93,8 @@ def _draw_compared_pair(fig, student_axis, teacher_axis, bar_axis, maps: TapMaps
                             interpolation='nearest')
         if compared.marker is not None:
             axis.plot([compared.marker[1]], [compared.marker[0]], marker='+', color='red', markersize=10)
-        axis.set_title(f'{maps.loss_name} {role}: {tap} ({shape})\n{what}', fontsize=7)
+        heading = '\n'.join(textwrap.wrap(f'{maps.loss_name} {role}: {tap} ({shape})', TITLE_WRAP))
+        axis.set_title(f'{heading}\n{what}', fontsize=7)
         axis.set_axis_off()
     colour_bar = fig.colorbar(shown, cax=bar_axis)
     colour_bar.ax.tick_params(labelsize=7)
