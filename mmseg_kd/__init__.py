@@ -8,10 +8,16 @@ It also silences one warning, here and nowhere else: mmengine resolves every ``m
 through ``pkg_resources`` (``mmengine.utils.package_utils.is_installed`` imports and re-imports it), which is
 why setuptools stays below 81, and setuptools then warns "pkg_resources is deprecated as an API" at each
 lookup (4 to 8 times per tool start). Only that message is filtered; every other warning still shows.
+mmseg's own start-up warnings (``build_loss`` deprecation, ``avg_non_ignore``, ``FileClient``) go to the run's log
+file, once, and not to the console (:mod:`mmseg_kd.utils.known_mmseg_warnings`).
 """
 import warnings
 
 warnings.filterwarnings('ignore', message='pkg_resources is deprecated as an API', category=UserWarning)
+
+from mmseg_kd.utils.known_mmseg_warnings import route_known_mmseg_warnings_to_log_file  # noqa: E402
+
+route_known_mmseg_warnings_to_log_file()
 
 # Registers the modules (in mmseg's MODELS, TRANSFORMS, HOOKS registries and WEIGHT_SCHEDULES).
 from mmseg_kd import datasets, distillers, engine, layers, losses, models, schedules  # noqa: E402,F401

@@ -6,6 +6,7 @@ import io
 import multiprocessing
 import os
 import socket
+import stat
 import time
 
 import pytest
@@ -147,10 +148,14 @@ def test_an_error_page_is_not_stored(server, tmp_path):
     assert leftovers(tmp_path) == []
 
 
-def test_cached_file_with_another_hash_is_moved_aside_and_downloaded_again(server, tmp_path):
+def flipped_byte(payload, at):
+    return payload[:at] + bytes([payload[at] ^ 0xFF]) + payload[at + 1:]
+
+
+def test_a_damaged_cached_file_is_moved_aside_and_downloaded_again(server, tmp_path):
     url = server.serve(NAME, ServedFile(PAYLOAD))
-    wrong = checkpoint_bytes(values=1000)
-    (tmp_path / NAME).write_bytes(wrong)  # a file placed by hand, or flipped bits on disk
+    wrong = flipped_byte(PAYLOAD, len(PAYLOAD) // 2)  # flipped bits on disk, inside the tensor's bytes
+    (tmp_path / NAME).write_bytes(wrong)
     with pytest.raises(ChecksumMismatchError) as error:
         download_checkpoint(url, sha256=SHA256[:8], cache_dir=str(tmp_path))
     message = str(error.value)
@@ -158,6 +163,39 @@ def test_cached_file_with_another_hash_is_moved_aside_and_downloaded_again(serve
     assert server.requests_for(url) == 0 and (tmp_path / f'{NAME}.rejected').read_bytes() == wrong
     path = download_checkpoint(url, sha256=SHA256[:8], cache_dir=str(tmp_path), progress_stream=io.StringIO())
     assert open(path, 'rb').read() == PAYLOAD and server.requests_for(url) == 1
+
+
+@pytest.mark.parametrize('placed', ['right file, typo in the hash', 'another readable checkpoint'])
+def test_a_readable_cached_file_with_another_hash_stays_in_place(server, tmp_path, placed):
+    """A typo in checkpoint_sha256 must not throw away a complete teacher: the file stays, the error names both
+    hashes, the hash to pin if the file is the right one, and how to download it again otherwise."""
+    url = server.serve(NAME, ServedFile(PAYLOAD))
+    cached = PAYLOAD if placed.startswith('right') else checkpoint_bytes(values=1000)
+    (tmp_path / NAME).write_bytes(cached)
+    actual = hashlib.sha256(cached).hexdigest()
+    typo = 'e1e1100e' if not actual.startswith('e1e1100e') else 'e1e1100f'
+    with pytest.raises(ChecksumMismatchError) as error:
+        download_checkpoint(url, sha256=typo, cache_dir=str(tmp_path))
+    message = str(error.value)
+    assert f'has SHA-256 {actual}, but the config expects one starting with {typo}' in message
+    assert f"left in place. If it is the file you mean (a typo in the config's hash), set " \
+        f"checkpoint_sha256='{actual}'; if it is not, delete {tmp_path / NAME} and the next run downloads {url}" \
+        in message
+    assert leftovers(tmp_path) == [NAME] and (tmp_path / NAME).read_bytes() == cached
+    assert server.requests_for(url) == 0
+    assert download_checkpoint(url, sha256=actual, cache_dir=str(tmp_path)) == str(tmp_path / NAME)
+    assert server.requests_for(url) == 0
+
+
+@pytest.mark.parametrize('umask, mode', [(0o022, 0o644), (0o007, 0o660)])
+def test_a_download_is_written_with_the_process_s_umask(server, tmp_path, umask, mode):
+    url = server.serve(NAME, ServedFile(PAYLOAD))
+    previous = os.umask(umask)
+    try:
+        path = download_checkpoint(url, sha256=SHA256, cache_dir=str(tmp_path), progress_stream=io.StringIO())
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(os.stat(path).st_mode) == mode
 
 
 def test_the_default_cache_is_torch_hub_s(monkeypatch, tmp_path):

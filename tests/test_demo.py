@@ -67,5 +67,6 @@ def test_the_demo_reports_five_rows_at_one_compute_budget(demo):
 
 
 def test_the_demo_draws_every_model_on_the_validation_images(demo):
-    # input, ground truth, teacher and four students; one 300x150 panel row (+ 50 px titles) per validation image
-    assert_real_png(demo['sandbox'] / 'work_dirs/demo/comparison.png', (7 * 300, 2 * 200))
+    # input, ground truth, teacher and four students; one 300x150 panel row (+ 50 px titles) per validation image,
+    # and the class legend (50 px title band + 50 px)
+    assert_real_png(demo['sandbox'] / 'work_dirs/demo/comparison.png', (7 * 300, 2 * 200 + 100))  # + class legend

@@ -199,3 +199,46 @@ def test_channel_advice_only_for_losses_that_compare_channels(pspnets):
         shapes = checks[name].shapes
         assert checks[name].ok and shapes['student'][1] == 512 and shapes['teacher'][1] == 2048
         assert checks[name].notes == [] and checks[name].fixes == []
+
+
+def table_paths(lines):
+    return [line.split()[0] for line in lines[1:] if line.startswith('  ') and not line.startswith(('  (', '   '))
+            and 'modules listed' not in line]
+
+
+@pytest.mark.parametrize('depth, substring', [(1, ''), (2, ''), (3, 'backbone'), (2, 'HEAD')])
+def test_depth_lists_the_modules_at_most_n_levels_deep(pspnets, depth, substring):
+    tool = load_tool('list_taps')
+    walk = pspnets[1]['student']
+    lines = tool.module_table(walk, substring, depth)
+    expected = [shape.path for shape in walk
+                if shape.path.count('.') < depth and substring.lower() in shape.path.lower()]
+    assert table_paths(lines) == expected and expected
+    hidden = sum(1 for shape in walk if substring.lower() in shape.path.lower()) - len(expected)
+    assert f'  ({hidden} module(s) deeper than --depth {depth} not listed)' in lines
+
+
+def test_a_long_listing_says_how_to_narrow_it(pspnets):
+    tool = load_tool('list_taps')
+    walk = pspnets[1]['student']  # PSPNet-R18: 116 modules, 73 of them in the backbone
+    lines = tool.module_table(walk, '')
+    by_depth = [sum(1 for shape in walk if shape.path.count('.') < level) for level in (1, 2, 3)]
+    assert lines[-3:] == [
+        f'  {len(walk)} modules listed; to narrow the list:',
+        f"    --filter SUBSTRING lists the paths that contain it (e.g. --filter backbone.: "
+        f"{sum(shape.path.startswith('backbone') for shape in walk)} modules)",
+        f'    --depth N lists the modules at most N levels deep (--depth 1: {by_depth[0]} modules, --depth 2: '
+        f'{by_depth[1]} modules, --depth 3: {by_depth[2]} modules)']
+    short = tool.module_table(walk, 'layer4.0')  # 7 modules: no advice
+    assert len(short) == 1 + len(table_paths(short)) and not any('narrow' in line for line in short)
+
+
+def test_the_tool_takes_depth_and_refuses_a_depth_below_1(capsys):
+    tool = load_tool('list_taps')
+    assert tool.main([str(STUDENT_CFG), '--input-size', '32', '64', '--depth', '1']) == 0
+    out = capsys.readouterr().out
+    assert [line.split()[0] for line in out.splitlines() if line.startswith('  ') and line[2] != ' '][1:] == [
+        'data_preprocessor', 'backbone', 'decode_head', 'auxiliary_head', '(112']
+    with pytest.raises(SystemExit):
+        tool.parse_args([str(STUDENT_CFG), '--depth', '0'])
+    assert 'argument --depth: must be 1 or more, got 0' in capsys.readouterr().err

@@ -12,6 +12,7 @@ import sys
 
 import pytest
 import torch
+import torchvision
 from mmengine.config import Config
 from mmengine.model import revert_sync_batchnorm
 from mmseg.registry import MODELS
@@ -322,3 +323,17 @@ def crop_of(dataset) -> tuple:
     """The RandomCrop size of a dataset config (the first dataset of a ConcatDataset)."""
     dataset = dataset.datasets[0] if 'datasets' in dataset else dataset
     return tuple(next(step.crop_size for step in dataset.pipeline if step.type == 'RandomCrop'))
+
+
+@pytest.mark.parametrize('depth', [18, 34, 50, 101, 152])
+def test_a_torchvision_resnet_is_named_with_its_own_depth(depth):
+    """The refusal names the torchvision file of the depth the state dict has (torchvision's own models, built on
+    the meta device, are the independent source of the keys)."""
+    with torch.device('meta'):
+        state_dict = getattr(torchvision.models, f'resnet{depth}')(weights=None).state_dict()
+    with pytest.raises(UnsupportedCheckpointError) as error:
+        convert_cirkd_checkpoint(state_dict)
+    message = str(error.value)
+    assert f"a torchvision ImageNet ResNet-{depth}, which mmseg's ResNet loads as it is" in message
+    assert f"depth={depth}, init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet{depth}')" in message
+    assert [other for other in (18, 34, 50, 101, 152) if f'resnet{other}' in message] == [depth]

@@ -12,9 +12,12 @@
    the predictions side by side in ``work_dirs/demo/comparison.png`` (distilled students exported to plain mmseg
    checkpoints with ``tools/export_student.py``).
 
-Everything runs through the same tools a user runs; logs and checkpoints land in ``work_dirs/demo``.
+Everything runs through the same tools a user runs; logs and checkpoints land in ``work_dirs/demo``. A SIGINT
+(Ctrl-C) or SIGTERM sent to the demo stops the tool it is running too (each tool runs in a session of its own,
+so the signal reaches it once, from the demo).
 """
 import argparse
+import contextlib
 import glob
 import hashlib
 import json
@@ -22,6 +25,7 @@ import os
 import os.path as osp
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -62,21 +66,48 @@ class Row:
     note: str = ''
 
 
+PROGRESS_LINE = re.compile(r'Iter\(train\)|mIoU:|Error|compute budget:')
+RUNNING_TOOLS: List[subprocess.Popen] = []  # the tool run_tool waits for, for the signal handler
+TOOL_STOP_WAIT_S = 30  # after forwarding a signal, how long a tool may take to stop before it is killed
+
+
 def run_tool(*args) -> str:
-    """Run a tool from the repository root, echo its progress lines, return its output."""
+    """Run a tool from the repository root, echo its progress lines (from the keyword on, whole), return its
+    output. The tool runs in a new session: a terminal's Ctrl-C reaches the demo only, which forwards it."""
     command = [sys.executable, *map(str, args)]
     print('$', ' '.join(command[1:]), flush=True)
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               text=True, env=dict(os.environ, PYTHONUNBUFFERED='1'))
+                               text=True, env=dict(os.environ, PYTHONUNBUFFERED='1'), start_new_session=True)
+    RUNNING_TOOLS.append(process)
     lines = []
-    for line in process.stdout:
-        lines.append(line)
-        found = re.search(r'Iter\(train\)|mIoU:|Error|compute budget:', line)
-        if found:
-            print('   ', line.rstrip()[found.start():][:150], flush=True)
-    if process.wait() != 0:
+    try:
+        for line in process.stdout:
+            lines.append(line)
+            found = PROGRESS_LINE.search(line)
+            if found:
+                print('   ', line.rstrip()[found.start():], flush=True)
+        status = process.wait()
+    finally:
+        RUNNING_TOOLS.remove(process)
+    if status != 0:
         sys.exit(''.join(lines[-40:]) + f'\n{command[1]} failed')
     return ''.join(lines)
+
+
+def stop_tools_and_exit(signum: int, frame) -> None:
+    """Signal handler: send the signal on to the running tool's process group, wait for it, exit 128 + signum."""
+    name = signal.Signals(signum).name
+    for process in RUNNING_TOOLS:
+        print(f'\ndemo.py: {name} received; stopping {process.args[1]} (pid {process.pid})', file=sys.stderr,
+              flush=True)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signum)
+        try:
+            process.wait(timeout=TOOL_STOP_WAIT_S)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    sys.exit(128 + signum)
 
 
 def load_average() -> float:
@@ -224,7 +255,9 @@ def print_table(rows: List[Row], budget: int) -> None:
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    parser.add_argument('--teacher-iters', type=int, default=300)
+    parser.add_argument('--teacher-iters', type=int, default=300,
+                        help='iterations the teacher trains (batch 4); a cached teacher trained for another number '
+                             'is trained again')
     parser.add_argument('--student-steps', type=int, default=480,
                         help='the compute budget of every student run, in steps of the student alone')
     parser.add_argument('--seed', type=int, default=0, help='seed of the student runs (the teacher uses 0)')
@@ -241,6 +274,8 @@ def parse_args():
 
 def main():
     args = parse_args()
+    signal.signal(signal.SIGINT, stop_tools_and_exit)
+    signal.signal(signal.SIGTERM, stop_tools_and_exit)
     os.chdir(REPO)
     start = time.time()
     os.makedirs(WORK, exist_ok=True)

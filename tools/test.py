@@ -32,6 +32,7 @@ from mmseg_kd.engine.runner_setup import (
     start_cpu_process_group,
 )
 from mmseg_kd.engine.tool_errors import run_tool
+from mmseg_kd.utils.known_mmseg_warnings import keep_known_mmseg_messages_off_console
 from mmseg_kd.utils.user_input_error import UserInputError
 
 
@@ -92,6 +93,7 @@ def main():
     start_cpu_process_group(cfg)
     with explained_build_errors(cfg):
         runner = Runner.from_cfg(cfg)
+        keep_known_mmseg_messages_off_console(runner.logger)
         runner.test()
     finish_process_group()
 

@@ -44,6 +44,7 @@ from mmseg_kd.engine.runner_setup import (
 from mmseg_kd.engine.tool_errors import run_tool
 from mmseg_kd.engine.unlabeled_images_check import check_unlabeled_images
 from mmseg_kd.engine.work_dir_lock import WorkDirLock
+from mmseg_kd.utils.known_mmseg_warnings import keep_known_mmseg_messages_off_console
 from mmseg_kd.utils.user_input_error import UserInputError
 
 
@@ -147,6 +148,7 @@ def main():
     with lock, explained_build_errors(cfg):
         check_loaded_checkpoint(cfg)
         runner = Runner.from_cfg(cfg)
+        keep_known_mmseg_messages_off_console(runner.logger)
         runner.train()
     finish_process_group()
 

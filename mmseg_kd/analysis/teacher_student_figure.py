@@ -11,13 +11,13 @@ Layout (4 columns, each :data:`PANEL_PX` pixels wide; every row has a :data:`TIT
 Label maps are coloured with the dataset's palette by mmseg's ``SegLocalVisualizer``; ignored pixels
 (labels outside the classes, e.g. 255) stay black. A loss's two panels show what the loss compares
 (:func:`~mmseg_kd.analysis.compared_maps.compared_maps`: class probabilities, spatial distributions, attention
-maps, relations, the connector's output), on one colour scale (its bar beside the teacher's panel). The picture
-size follows from the image's aspect ratio and the rows (:func:`figure_size_px`). Drawn with matplotlib's
-object API (no pyplot state); PNGs are rendered by its Agg backend.
+maps, relations, the connector's output), on one colour scale (its bar beside the teacher's panel, in a column
+of its own). The picture size follows from the image's aspect ratio and the rows (:func:`figure_size_px`). Drawn
+with matplotlib's object API (no pyplot state); PNGs are rendered by its Agg backend.
 """
 import math
 import textwrap
-from typing import List, Optional, Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -26,14 +26,16 @@ from mmengine.structures import PixelData
 from mmseg.structures import SegDataSample
 from mmseg.visualization import SegLocalVisualizer
 
+from mmseg_kd.analysis.class_legend import LEGEND_PX, draw_class_legend, legend_classes
 from mmseg_kd.analysis.teacher_student_inference import TapMaps, TeacherStudentOutputs
 
 COLUMNS = 4
 PANEL_PX = 300
 TITLE_PX = 50
-LEGEND_PX = 50  # the legend's row (below its own title band): LEGEND_ROWS lines of classes
-LEGEND_ROWS, LEGEND_COLUMNS = 3, 7
 MAX_CLASS_TICKS = 40  # similarity matrices of more classes name every n-th class only
+BAR_WIDTH = 0.06  # a colour bar's width, relative to a panel's
+BAR_GUTTER = 0.12  # room for a colour bar's tick labels, relative to a pair of panels
+TITLE_WRAP = 46  # characters per line of what a tapped panel shows (fontsize 7 in a panel of about 250 px)
 DPI = 100
 MIN_ASPECT, MAX_ASPECT = 0.25, 2.0  # height / width of image panels, clamped for extreme images
 
@@ -71,42 +73,18 @@ def pixel_accuracy(pred: np.ndarray, gt: np.ndarray, num_classes: int) -> float:
     return 100.0 * float((pred[labelled] == gt[labelled]).mean()) if labelled.any() else float('nan')
 
 
-def legend_classes(label_maps: Sequence[np.ndarray], num_classes: int) -> List[Tuple[int, int]]:
-    """``[(class, pixels), ...]`` of the classes present in ``label_maps`` (ground truth, predictions), most pixels
-    first (ties: lower class first); labels outside the classes (ignored pixels) are left out."""
-    counts = sum(np.bincount(labels[labels < num_classes].ravel(), minlength=num_classes) for labels in label_maps)
-    return [(int(k), int(counts[k])) for k in sorted(np.flatnonzero(counts), key=lambda k: (-counts[k], k))]
-
-
-def _draw_legend(axis, present: List[Tuple[int, int]], classes: Sequence[str],
-                 palette: Sequence[Sequence[int]]) -> None:
-    """Colour squares and names of the ``present`` classes, row by row; ``+N more`` when they do not fit."""
-    axis.set_axis_off()
-    slots = LEGEND_ROWS * LEGEND_COLUMNS
-    shown = present if len(present) <= slots else present[:slots - 1]
-    for slot, (k, _) in enumerate(shown):
-        row, column = divmod(slot, LEGEND_COLUMNS)
-        x, y = column / LEGEND_COLUMNS, 1 - (row + 0.5) / LEGEND_ROWS
-        axis.scatter([x + 0.01], [y], s=40, marker='s', color=np.asarray(palette[k]) / 255, edgecolors='black',
-                     linewidths=0.3, transform=axis.transAxes, clip_on=False)
-        axis.text(x + 0.025, y, classes[k], va='center', fontsize=7, transform=axis.transAxes)
-    if len(shown) < len(present):
-        row, column = divmod(slots - 1, LEGEND_COLUMNS)
-        axis.text(column / LEGEND_COLUMNS, 1 - (row + 0.5) / LEGEND_ROWS, f'+{len(present) - len(shown)} more',
-                  va='center', fontsize=7, transform=axis.transAxes)
-
-
 def _empty_panel(axis, text: str) -> None:
     axis.text(0.5, 0.5, text, ha='center', va='center', fontsize=9, wrap=True)
     axis.set_axis_off()
 
 
-def _draw_compared_pair(fig, student_axis, teacher_axis, maps: TapMaps) -> None:
-    """The student's and the teacher's picture of what the loss compares, on one colour scale."""
+def _draw_compared_pair(fig, student_axis, teacher_axis, bar_axis, maps: TapMaps) -> None:
+    """The student's and the teacher's picture of what the loss compares, on one colour scale (its bar in
+    ``bar_axis``)."""
     compared = maps.compared
     low = float(min(compared.student.min(), compared.teacher.min()))
     high = float(max(compared.student.max(), compared.teacher.max()))
-    what = '\n'.join(textwrap.wrap(compared.what.replace('τ = ', 'τ\u00a0=\u00a0'), 60))
+    what = '\n'.join(textwrap.wrap(compared.what.replace('τ = ', 'τ\u00a0=\u00a0'), TITLE_WRAP))
     for axis, role, tap, tensor, picture in (
             (student_axis, 'student', maps.taps[0], maps.student, compared.student),
             (teacher_axis, 'teacher', maps.taps[1], maps.teacher, compared.teacher)):
@@ -115,9 +93,10 @@ def _draw_compared_pair(fig, student_axis, teacher_axis, maps: TapMaps) -> None:
                             interpolation='nearest')
         if compared.marker is not None:
             axis.plot([compared.marker[1]], [compared.marker[0]], marker='+', color='red', markersize=10)
-        axis.set_title(f'{maps.loss_name} {role}: {tap} ({shape})\n{what}', fontsize=7)
+        heading = '\n'.join(textwrap.wrap(f'{maps.loss_name} {role}: {tap} ({shape})', TITLE_WRAP))
+        axis.set_title(f'{heading}\n{what}', fontsize=7)
         axis.set_axis_off()
-    colour_bar = fig.colorbar(shown, cax=teacher_axis.inset_axes([1.02, 0.0, 0.04, 1.0]))  # panels keep one size
+    colour_bar = fig.colorbar(shown, cax=bar_axis)
     colour_bar.ax.tick_params(labelsize=7)
 
 
@@ -178,10 +157,13 @@ def teacher_student_figure(outputs: TeacherStudentOutputs, classes: Sequence[str
     label_maps = [labels for labels in (outputs.gt, outputs.teacher_pred, outputs.student_pred) if labels is not None]
     legend = fig.add_subplot(grid[1, :])
     legend.set_title('classes in the ground truth and the predictions (most pixels first)', fontsize=8, loc='left')
-    _draw_legend(legend, legend_classes(label_maps, num_classes), classes, palette)
+    draw_class_legend(legend, legend_classes(label_maps, num_classes), classes, palette)
     for index, maps in enumerate(tap_maps):
-        row, column = 2 + index // 2, 2 * (index % 2)
-        _draw_compared_pair(fig, fig.add_subplot(grid[row, column]), fig.add_subplot(grid[row, column + 1]), maps)
+        # Two losses per row; each pair of panels has its colour bar in a narrow column of its own and a gutter
+        # after it for the bar's tick labels, so no bar covers the next panel or leaves the picture.
+        losses = grid[2 + index // 2, :].subgridspec(1, 4, wspace=0.0, width_ratios=(1, BAR_GUTTER, 1, BAR_GUTTER))
+        pair = losses[0, 2 * (index % 2)].subgridspec(1, 3, wspace=0.05, width_ratios=(1, 1, BAR_WIDTH))
+        _draw_compared_pair(fig, fig.add_subplot(pair[0]), fig.add_subplot(pair[1]), fig.add_subplot(pair[2]), maps)
     if similarity is not None:
         teacher, student = (matrix.float().cpu().numpy() for matrix in similarity)
         low, high = min(teacher.min(), student.min()), max(teacher.max(), student.max())

@@ -13,8 +13,12 @@
   exclusive lock on ``<name>.lock`` (``fcntl.flock``; the kernel releases it if the process dies) and
   downloads; the others wait for the lock, then find the complete file. One download, one file, no rank
   reads a partial one.
-* A cached file whose hash does not match is moved aside to ``<name>.rejected`` (so the next run downloads
-  it again) and the error names both hashes.
+* A cached file whose hash does not match is refused with both hashes. A readable one (an intact torch file:
+  most often the right file and a typo in ``checkpoint_sha256``) stays where it is, and the error says how to
+  correct the hash or download the file again; a damaged one (cut short, flipped bits) is moved aside to
+  ``<name>.rejected``, so the next run downloads it again.
+* The cached file is written with the permissions of any new file of the process (``0666`` less its umask),
+  so a cache shared by jobs and users reads as the umask says.
 * Transient failures (connection errors, time-outs, a transfer cut short, HTTP 5xx) are retried; a failure
   that persists, or a permanent one (HTTP 404), is an error naming the URL, the cache path where the file
   can be placed by hand, and the expected hash.
@@ -30,6 +34,8 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import zipfile
+import zlib
 from typing import Iterator, List, Optional, TextIO
 
 import torch
@@ -44,6 +50,7 @@ URL_PREFIXES = ('http://', 'https://')
 CHUNK_BYTES = 1 << 20
 # HTTP statuses worth another attempt: time-out, too many requests, server-side errors.
 RETRIED_HTTP_STATUSES = (408, 429, 500, 502, 503, 504)
+NEW_FILE_MODE = 0o666  # what open() asks for a new file, before the umask
 
 
 class CheckpointDownloadError(UserFileError):
@@ -188,6 +195,7 @@ def _download_once(url: str, path: str, sha256: Optional[str], what: str, timeou
             os.fsync(out.fileno())
         actual = digest.hexdigest()
         _check_download(url, path, partial, actual, sha256, what)
+        os.chmod(partial, NEW_FILE_MODE & ~_process_umask())  # mkstemp made it 0600
         os.replace(partial, path)
         _fsync_directory(directory)
     except BaseException:
@@ -213,17 +221,43 @@ def _check_download(url: str, path: str, partial: str, actual: str, sha256: Opti
 
 
 def _check_cached_file(url: str, path: str, sha256: str, what: str) -> None:
-    """A cached file with another hash is moved aside to ``<path>.rejected``, so the next run downloads again."""
+    """Refuse a cached file with another hash: a readable one stays in place, a damaged one is moved aside."""
     actual = file_sha256(path)
     if sha256_matches(actual, sha256):
         return
+    if is_intact_torch_file(path):
+        raise ChecksumMismatchError(
+            mismatch_message(what, path, actual, sha256)
+            + f' It is a readable torch file and was left in place. If it is the file you mean (a typo in the '
+            f"config's hash), set checkpoint_sha256='{actual}'; if it is not, delete {path} and the next run "
+            f'downloads {url} again.')
     rejected = path + '.rejected'
     with contextlib.suppress(FileNotFoundError):  # another process moved it first
         os.replace(path, rejected)
     raise ChecksumMismatchError(
         mismatch_message(what, path, actual, sha256)
-        + f' It was moved to {rejected}; the next run downloads {url} again. If you placed the file there '
-        'yourself, it is not the file the config names.')
+        + f' It is damaged (not a readable torch file) and was moved to {rejected}; the next run downloads {url} '
+        'again. If you placed the file there yourself, it is not the file the config names.')
+
+
+def is_intact_torch_file(path: str) -> bool:
+    """Whether ``path`` reads as a whole torch file: a zip archive whose every member passes its CRC check
+    (``torch.save`` since torch 1.6), or a file in the older pickle format (not checked further: reading it
+    would run its pickle, so it counts as readable and is kept)."""
+    if not zipfile.is_zipfile(path):
+        return looks_like_torch_file(path)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return archive.testzip() is None
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error):
+        return False
+
+
+def _process_umask() -> int:
+    """The umask of this process (read by setting it and setting it back, the only portable way)."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return umask
 
 
 def _fsync_directory(directory: str) -> None:

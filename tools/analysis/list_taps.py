@@ -1,15 +1,16 @@
 """List the module paths a distillation can tap, with what a tap records and their inputs, and check a config's taps.
 
     python tools/analysis/list_taps.py CONFIG [--input-size H W] [--network student|teacher|both]
-                                              [--filter SUBSTRING] [--cfg-options key=value ...]
+                                              [--filter SUBSTRING] [--depth N] [--cfg-options key=value ...]
 
 For a distillation config (``model.type='SegDistiller'``) it lists the student's and the teacher's modules (the
 shape a tap on each records, how it came about for transformer tokens and ``ModuleList`` stages, the indexed
 elements of tuple and list outputs for ``index=``, and the first input), then checks every ``distill_losses``
 entry: do its taps exist (else the closest paths), what shapes do they record, does the loss accept them, and
 what the pair needs (a 1x1 conv connector when the channel counts differ, resizing when H×W differ). For any
-other mmseg config it lists that model's modules. It says on stderr what it is doing while it builds and runs
-the networks.
+other mmseg config it lists that model's modules. ``--filter`` and ``--depth`` narrow a long listing (a Swin
+backbone alone has hundreds of modules); a listing of more than :data:`LONG_LISTING` lines says how. It says on
+stderr what it is doing while it builds and runs the networks.
 
 Shapes come from one eval-mode forward pass on a random input of ``--input-size`` (default: the distiller's
 ``tap_check_input_size``, else the size the config trains at, as the distiller's own check in ``tools/train.py``).
@@ -19,6 +20,7 @@ is 1 when the check finds a problem, 0 otherwise.
 import argparse
 import os.path as osp
 import sys
+from collections import Counter
 from typing import List, Optional, Sequence
 
 from mmengine.config import Config, DictAction
@@ -35,6 +37,7 @@ from mmseg_kd.utils.config_keys import merge_checked_options
 from mmseg_kd.utils.progress import announce_step
 
 OUTPUT_COLUMN_WIDTH = 60  # longer outputs (lists, reasons) push that row's input further right
+LONG_LISTING = 40  # modules in one listing beyond which it says how to narrow it
 
 
 def parse_args(argv: Optional[Sequence[str]] = None):
@@ -49,9 +52,24 @@ def parse_args(argv: Optional[Sequence[str]] = None):
                         help='whose modules to list (the check always uses both)')
     parser.add_argument('--filter', default='', metavar='SUBSTRING',
                         help='list only module paths containing SUBSTRING (case-insensitive)')
+    parser.add_argument('--depth', type=positive_int, metavar='N',
+                        help='list only modules at most N levels deep (backbone: 1, backbone.layer1: 2, ...)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config entries, e.g. model.teacher.cfg_path=...')
     return parser.parse_args(argv)
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: an integer of at least 1."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f'must be 1 or more, got {value}')
+    return value
+
+
+def module_depth(path: str) -> int:
+    """How deep a module path lies: ``backbone`` 1, ``backbone.layer1`` 2, ``backbone.layer1.0.conv1`` 4."""
+    return path.count('.') + 1
 
 
 def config_source(model_cfg: dict, role: str, config_path: str) -> str:
@@ -74,12 +92,15 @@ def output_text(row: ModuleShape) -> str:
     return f'{row.output}  [not tappable: {row.why_not_tappable}]'
 
 
-def module_table(walk: List[ModuleShape], substring: str) -> List[str]:
-    """One line per module whose path contains ``substring``: path, class, output (what a tap records, or why
-    not; the elements of a tuple or list, for ``index``) and first input (what ``record='input'`` records)."""
-    rows = [shape for shape in walk if substring.lower() in shape.path.lower()]
+def module_table(walk: List[ModuleShape], substring: str, depth: Optional[int] = None) -> List[str]:
+    """One line per module whose path contains ``substring`` and lies at most ``depth`` levels deep: path, class,
+    output (what a tap records, or why not; the elements of a tuple or list, for ``index``) and first input (what
+    ``record='input'`` records). A listing of more than :data:`LONG_LISTING` modules ends with how to narrow it."""
+    matching = [shape for shape in walk if substring.lower() in shape.path.lower()]
+    rows = [shape for shape in matching if depth is None or module_depth(shape.path) <= depth]
     if not rows:
-        return [f'  (no module path contains {substring!r})']
+        deeper = f' at most {depth} levels deep' if matching else ''
+        return [f'  (no module path{deeper} contains {substring!r})']
     outputs = [output_text(row) for row in rows]
     width = max(len('module path'), *(len(row.path) for row in rows))
     type_width = max(len('type'), *(len(row.type_name) for row in rows))
@@ -87,7 +108,23 @@ def module_table(walk: List[ModuleShape], substring: str) -> List[str]:
     lines = [f"  {'module path':<{width}}  {'type':<{type_width}}  {'output':<{output_width}}  input"]
     for row, output in zip(rows, outputs):
         lines.append(f'  {row.path:<{width}}  {row.type_name:<{type_width}}  {output:<{output_width}}  {row.input}')
+    if len(rows) < len(matching):
+        lines.append(f'  ({len(matching) - len(rows)} module(s) deeper than --depth {depth} not listed)')
+    if len(rows) > LONG_LISTING:
+        lines += [f'  {len(rows)} modules listed; to narrow the list:'] + narrowing_hint(rows, matching, depth)
     return lines
+
+
+def narrowing_hint(listed: List[ModuleShape], walk: List[ModuleShape], depth: Optional[int]) -> List[str]:
+    """How to shorten a listing of ``listed`` (those of ``walk`` within ``depth``): a --filter on its largest top
+    module, a smaller --depth."""
+    tops = Counter(shape.path.split('.')[0] for shape in listed)
+    largest = max(sorted(tops), key=tops.get)
+    levels = ', '.join(f'--depth {level}: {sum(module_depth(shape.path) <= level for shape in walk)} modules'
+                       for level in range(1, min(depth or 4, 4)))
+    return [f'    --filter SUBSTRING lists the paths that contain it (e.g. --filter {largest}.: {tops[largest]} '
+            'modules)',
+            '    --depth N lists the modules at most N levels deep' + (f' ({levels})' if levels else '')]
 
 
 def loss_report(check: TermReport) -> List[str]:
@@ -168,7 +205,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     for role in shown:
         source = config_source(model_cfg, role, args.config)
         print(f'\n{role}: {type(networks[role]).__name__} from {source}')
-        print('\n'.join(module_table(walks[role], args.filter)))
+        print('\n'.join(module_table(walks[role], args.filter, args.depth)))
     if not is_distiller_config(model_cfg):
         return 0
     return report_check(model_cfg, networks, input_size)
