@@ -67,11 +67,11 @@ class Row:
 
 
 PROGRESS_LINE = re.compile(r'Iter\(train\)|mIoU:|Error|compute budget:')
-RUNNING_TOOLS: List[subprocess.Popen] = []  # the tool run_tool waits for, for the signal handler
+RUNNING_TOOLS: List[subprocess.Popen] = []  # the tool run_tool_process waits for, for the signal handler
 TOOL_STOP_WAIT_S = 30  # after forwarding a signal, how long a tool may take to stop before it is killed
 
 
-def run_tool(*args) -> str:
+def run_tool_process(*args) -> str:
     """Run a tool from the repository root, echo its progress lines (from the keyword on, whole), return its
     output. The tool runs in a new session: a terminal's Ctrl-C reaches the demo only, which forwards it."""
     command = [sys.executable, *map(str, args)]
@@ -121,7 +121,7 @@ def train(config: str, name: str, *options) -> dict:
     if osp.isfile(budget_record):
         os.remove(budget_record)
     load_before, start = load_average(), time.time()
-    run_tool('tools/train.py', config, '--work-dir', osp.join(WORK, name), '--cfg-options', *options)
+    run_tool_process('tools/train.py', config, '--work-dir', osp.join(WORK, name), '--cfg-options', *options)
     seconds = time.time() - start
     with open(budget_record) as file:
         iterations = json.load(file)['iterations']
@@ -129,7 +129,7 @@ def train(config: str, name: str, *options) -> dict:
 
 
 def evaluate(config: str, checkpoint: str, name: str) -> float:
-    output = run_tool('tools/test.py', config, checkpoint, '--work-dir', osp.join(WORK, name + '_test'))
+    output = run_tool_process('tools/test.py', config, checkpoint, '--work-dir', osp.join(WORK, name + '_test'))
     found = re.findall(r'mIoU: (\d+\.\d+)', output)
     if not found:
         sys.exit(f'no mIoU in the output of tools/test.py {config}')
@@ -181,7 +181,7 @@ def step_costs_file(config: str, measure: bool) -> str:
         return osp.join(SHIPPED_STEP_COSTS, name)
     path = osp.join(WORK, 'step_costs', name)
     os.makedirs(osp.dirname(path), exist_ok=True)
-    run_tool('tools/analysis/benchmark.py', config, '--batch-size', 4, '--device', 'cpu', '--iters', 11,
+    run_tool_process('tools/analysis/benchmark.py', config, '--batch-size', 4, '--device', 'cpu', '--iters', 11,
              '--warmup', 2, '--out', path)
     return path
 
@@ -290,7 +290,7 @@ def main():
                                                            'all labeled, CWD')):
         if config in (UNLABELED_KD_CFG, DISTILL_CFG):
             exported = checkpoint.replace('.pth', '_student.pth')
-            run_tool('tools/export_student.py', config, checkpoint, exported)
+            run_tool_process('tools/export_student.py', config, checkpoint, exported)
             config, checkpoint = (FEW_LABELS_CFG if config == UNLABELED_KD_CFG else STUDENT_CFG), exported
         pictured[title] = (config, checkpoint)
     picture = osp.join(WORK, 'comparison.png')
