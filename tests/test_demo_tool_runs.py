@@ -84,6 +84,7 @@ def test_the_demo_echoes_a_tool_s_progress_lines_whole(capsys):
     demo = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(demo)
     long_line = 'Iter(train) [ 10/202]  ' + '  '.join(f'distill.loss_term_{k}: 0.{k:04d}' for k in range(12))
-    output = demo.run_tool_process('-c', f'print("12/06 19:00:00 - mmengine - INFO - " + {long_line!r}); print("other")')
+    script = f'print("12/06 19:00:00 - mmengine - INFO - " + {long_line!r}); print("other")'
+    output = demo.run_tool_process('-c', script)
     assert len(long_line) > 300 and 'other' in output
     assert f'    {long_line}\n' in capsys.readouterr().out
