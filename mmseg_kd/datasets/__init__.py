@@ -6,7 +6,9 @@ miniature dataset layouts of the tests (``miniature_layouts``).
 
 Layering: with ``analysis``, the top of the package (it builds on ``engine`` and the layers below).
 """
+from mmseg_kd.datasets.cached_teacher_logits import LoadCachedTeacherLogits, PackSegInputsWithTeacherLogits
 from mmseg_kd.datasets.checked_loading import BadDataError, CheckedLoadAnnotations, CheckedLoadImageFromFile
 from mmseg_kd.datasets.ignored_label_map import AddIgnoredLabelMap
 
-__all__ = ['AddIgnoredLabelMap', 'BadDataError', 'CheckedLoadAnnotations', 'CheckedLoadImageFromFile']
+__all__ = ['AddIgnoredLabelMap', 'BadDataError', 'CheckedLoadAnnotations', 'CheckedLoadImageFromFile',
+           'LoadCachedTeacherLogits', 'PackSegInputsWithTeacherLogits']
