@@ -2,14 +2,32 @@
 image itself, whose pixels hold their own coordinates), the refusals, the cache tool's manifest and resume, and a
 tiny training run from the cache through tools/train.py."""
 import itertools
+import json
 import math
+import shutil
+import subprocess
 
+import mmcv
 import numpy as np
 import pytest
+import torch
 from mmcv.transforms import Compose
+from mmengine.config import Config
+from mmseg.registry import MODELS
 
+from conftest import PYTHON, REPO, TEACHER_CFG, build_model, save_checkpoint
 from mmseg_kd.datasets.cached_teacher_logits import TeacherLogitAlignmentError
-from mmseg_kd.datasets.teacher_logit_cache import CACHE_FORMAT, TeacherCacheError, write_logit_map, write_manifest
+from mmseg_kd.datasets.label_split import training_image_names, write_label_split
+from mmseg_kd.datasets.procedural_cityscapes import write_cityscapes_layout
+from mmseg_kd.datasets.teacher_logit_cache import (
+    CACHE_FORMAT,
+    TeacherCacheError,
+    file_sha256,
+    write_logit_map,
+    write_manifest,
+)
+from mmseg_kd.distillers.distill_term import DistillConfigError
+from test_tools import run
 
 ORIGINAL = (48, 64)  # H, W of the stored image
 REFERENCE = (96, 128)  # the teacher saw it at twice that size
@@ -138,3 +156,130 @@ def test_an_image_the_cache_lacks_or_an_image_of_another_size_is_refused_naming_
         load(dict(img=coordinate_image()[:40], img_path=f'/data/{IMAGE}', ori_shape=(40, 64)))
     with pytest.raises(TeacherCacheError, match='no manifest.json there'):
         Compose([dict(type='LoadCachedTeacherLogits', cache=str(tmp_path / 'nowhere'))])
+
+
+# ---------------------------------------------------------------------------------------------- the tool and training
+CACHED_CFG = REPO / 'distillation_configs/kd/kd_pspnet-r101_pspnet-r18_demo-8labeled-unlabeled-cached_cityscapes.py'
+
+
+def cache_options(scenes, cache):
+    """Training data of 2 labeled + 4 unlabeled scenes, every cache path pointing to ``cache``."""
+    labeled, unlabeled = 'train_dataloader.dataset.datasets.0.dataset', 'train_dataloader.dataset.datasets.1'
+    return ['--cfg-options', f'{labeled}.data_root={scenes}', f'{labeled}.ann_file=splits/2/labeled.txt',
+            'train_dataloader.dataset.datasets.0.times=1', f'{unlabeled}.data_root={scenes}',
+            f'{unlabeled}.ann_file=splits/2/unlabeled.txt', f'val_dataloader.dataset.data_root={scenes}',
+            f'model.teacher.cache={cache}', f'{labeled}.pipeline.3.cache={cache}',
+            f'{unlabeled}.pipeline.3.cache={cache}']
+
+
+@pytest.fixture(scope='module')
+def scenes(tmp_path_factory):
+    root = write_cityscapes_layout(str(tmp_path_factory.mktemp('cached') / 'cityscapes'), num_train=6, num_val=2,
+                                   size=(64, 128), seed=5, progress=False)
+    write_label_split(root, num_labeled=2, seed=0)
+    return root
+
+
+@pytest.fixture(scope='module')
+def cache(scenes, r101_checkpoint, tmp_path_factory):
+    """The tool's cache of the 6 training scenes, and its output."""
+    folder = tmp_path_factory.mktemp('teacher_cache') / 'cache'
+    output = run(PYTHON, 'tools/cache_teacher.py', CACHED_CFG, '--device', 'cpu', *cache_options(scenes, folder),
+                 f'model.teacher.checkpoint={r101_checkpoint}')
+    return folder, output
+
+
+def test_the_tool_stores_every_training_image_with_its_manifest(cache, scenes, r101_checkpoint):
+    folder, output = cache
+    assert '6 training images, 0 already cached' in output and 'teacher cache complete: 6 images' in output
+    manifest = json.loads((folder / 'manifest.json').read_text())
+    assert manifest['complete'] and manifest['output_stride'] == 8 and manifest['num_classes'] == 19
+    assert manifest['classes'][0] == 'road' and manifest['dtype'] == 'float16'
+    assert manifest['teacher']['checkpoint_sha256'] == file_sha256(r101_checkpoint)
+    assert sorted(manifest['images']) == sorted(f'{name.split("/")[-1]}_leftImg8bit.png'
+                                                for name in training_image_names(scenes))
+    entry = manifest['images']['aachen_000000_000000_leftImg8bit.png']
+    stored = np.load(folder / entry['file'])
+    assert stored.dtype == np.float16 and stored.shape == (19, 8, 16) == tuple(entry['logit_shape'])
+    assert entry['image_shape'] == [64, 128] == entry['reference_shape'] and entry['sha256'] == file_sha256(
+        str(folder / entry['file']))
+    # the stored map is the teacher's own output on the whole image (float16 rounding aside)
+    teacher = build_model(TEACHER_CFG)
+    teacher.load_state_dict(torch.load(r101_checkpoint, weights_only=True)['state_dict'])
+    teacher.eval()
+    image = mmcv.imread(f'{scenes}/leftImg8bit/train/aachen/aachen_000000_000000_leftImg8bit.png')
+    data = teacher.data_preprocessor(dict(inputs=[torch.from_numpy(image).permute(2, 0, 1).contiguous()]), False)
+    with torch.no_grad():
+        online = teacher.decode_head(teacher.extract_feat(data['inputs']))[0].numpy()
+    np.testing.assert_allclose(stored.astype(np.float32), online, rtol=2e-3, atol=2e-3)
+
+
+def test_an_interrupted_cache_resumes_and_another_teachers_folder_is_refused(cache, scenes, tmp_path,
+                                                                            r101_checkpoint):
+    folder, _ = cache
+    copy = tmp_path / 'cache'
+    shutil.copytree(folder, copy)
+    manifest = json.loads((copy / 'manifest.json').read_text())
+    torn_name, lost_name = sorted(manifest['images'])[:2]
+    lost = manifest['images'].pop(lost_name)
+    (copy / manifest['images'][torn_name]['file']).write_bytes(b'torn')
+    manifest['complete'] = False
+    (copy / 'manifest.json').write_text(json.dumps(manifest))
+    output = run(PYTHON, 'tools/cache_teacher.py', CACHED_CFG, '--device', 'cpu', *cache_options(scenes, copy),
+                 f'model.teacher.checkpoint={r101_checkpoint}')
+    assert '6 training images, 4 already cached' in output  # the missing one and the torn one again
+    resumed = json.loads((copy / 'manifest.json').read_text())
+    assert resumed['complete'] and resumed['images'][lost_name] == lost  # the same bytes again
+    assert resumed['images'][torn_name] == manifest['images'][torn_name]
+    other = tmp_path / 'other.pth'
+    torch.manual_seed(1)
+    save_checkpoint(build_model(TEACHER_CFG), other)
+    result = subprocess.run([PYTHON, 'tools/cache_teacher.py', str(CACHED_CFG), '--device', 'cpu',
+                             *cache_options(scenes, copy), f'model.teacher.checkpoint={other}'],
+                            cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1 and '==== cache_teacher.py stopped: TeacherCacheError ====' in result.stderr
+    assert 'holds the cache of another teacher' in result.stderr
+
+
+def distiller_cfg(cache, checkpoint, **changes):
+    cfg = Config.fromfile(CACHED_CFG).model
+    cfg.teacher.update(cache=str(cache), checkpoint=checkpoint)
+    cfg.update(changes)
+    return cfg
+
+
+def test_the_distiller_refuses_another_teachers_cache_an_unfinished_one_and_feature_taps(cache, tmp_path,
+                                                                                         r101_checkpoint):
+    folder, _ = cache
+    other = tmp_path / 'other.pth'
+    torch.manual_seed(1)
+    save_checkpoint(build_model(TEACHER_CFG), other)
+    with pytest.raises(TeacherCacheError, match=r'made by another teacher: the checkpoint \(cache made from'):
+        MODELS.build(distiller_cfg(folder, str(other)))
+    features = dict(type='ChannelWiseDivergence', tau=4.0, loss_weight=1.0, student='backbone.layer4',
+                    teacher='backbone.layer4', connector=dict(type='ConvBNConnector'))
+    with pytest.raises(DistillConfigError, match=r'these entries tap other teacher tensors: loss_cwd: backbone.layer4'):
+        MODELS.build(distiller_cfg(folder, r101_checkpoint, distill_losses=dict(
+            loss_kd=dict(type='KLDivergence', student='decode_head.conv_seg', teacher='decode_head.conv_seg'),
+            loss_cwd=features)))
+    unfinished = tmp_path / 'unfinished'
+    shutil.copytree(folder, unfinished)
+    manifest = json.loads((unfinished / 'manifest.json').read_text())
+    (unfinished / 'manifest.json').write_text(json.dumps(dict(manifest, complete=False)))
+    with pytest.raises(TeacherCacheError, match='is unfinished'):
+        MODELS.build(distiller_cfg(unfinished, r101_checkpoint))
+    distiller = MODELS.build(distiller_cfg(folder, r101_checkpoint))
+    assert distiller.teacher_cache is not None
+    trained = torch.load(r101_checkpoint, weights_only=True)['state_dict']['backbone.stem.0.weight']
+    assert not torch.equal(distiller.teacher.backbone.stem[0].weight, trained)  # the weights were not loaded
+
+
+def test_train_py_distils_from_the_cache_alone(cache, scenes, tmp_path):
+    """Two iterations from the cache, without the teacher's checkpoint on disk: its weights are never read."""
+    folder, _ = cache
+    output = run(PYTHON, 'tools/train.py', CACHED_CFG, '--work-dir', tmp_path / 'run', *cache_options(scenes, folder),
+                 'model.teacher.checkpoint=nowhere/teacher.pth', 'train_dataloader.batch_size=3',
+                 'train_cfg.max_iters=2', 'train_cfg.val_interval=2', 'default_hooks.checkpoint.interval=2',
+                 'param_scheduler.0.end=2', 'default_hooks.logger.interval=1')
+    assert 'Iter(train) [2/2]' in output and 'distill.loss_kd' in output and 'mIoU' in output
+    assert 'teacher weights loaded' not in output

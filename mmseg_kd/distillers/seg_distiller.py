@@ -34,6 +34,8 @@ from mmseg.models.segmentors.base import BaseSegmentor
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from mmseg_kd.distillers.cached_teacher import CachedTeacherLogits
+from mmseg_kd.distillers.distill_term import DistillConfigError
 from mmseg_kd.distillers.distillation_check import check_distillation
 from mmseg_kd.distillers.forward_for_taps import forward_for_taps
 from mmseg_kd.distillers.model_config import resolve_model_config
@@ -59,7 +61,9 @@ class SegDistiller(BaseSegmentor):
             ``autocast_dtype`` (``'bfloat16'``/``'float16'``: run the teacher under autocast; losses still
             compute in float32), ``channels_last`` (teacher weights and inputs in channels-last memory format) and
             ``bn_train`` (run the teacher's batch-norm layers in train mode, with batch statistics, while the
-            student trains; dropout stays off. The Overhaul lineage did this, Overhaul Table 8).
+            student trains; dropout stays off. The Overhaul lineage did this, Overhaul Table 8) and ``cache`` (a
+            folder written by ``tools/cache_teacher.py``: the teacher's logits come from the training pipeline
+            instead of its forward pass, and its weights are not loaded; :mod:`~mmseg_kd.distillers.cached_teacher`).
         distill_losses: ``{name: dict(type=..., student=TAP, teacher=TAP, loss_weight=..., ...)}``, one
             distillation term each (:class:`~mmseg_kd.distillers.distill_term.DistillTerm`). Names start with
             ``loss_``; each is logged as ``distill.<name>`` (a loss returning a dict of terms, e.g. CIRKD's memory
@@ -104,7 +108,8 @@ class SegDistiller(BaseSegmentor):
         self.student_loss_weight_schedule = build_weight_schedule(student.get('loss_weight_schedule'),
                                                                   'student.loss_weight_schedule')
         teacher_model = MODELS.build(teacher_cfg)
-        load_teacher_checkpoint(teacher_model, teacher)
+        if teacher.get('cache') is None:
+            load_teacher_checkpoint(teacher_model, teacher)
         teacher_model.eval()
         teacher_model.requires_grad_(False)
         if teacher.get('autocast_dtype') not in AUTOCAST_DTYPES:
@@ -123,6 +128,9 @@ class SegDistiller(BaseSegmentor):
             connector_warmup=connector_warmup)
         if not checked.report.ok:
             raise checked.report.error()
+        self.teacher_cache = None
+        if teacher.get('cache') is not None:
+            self.teacher_cache = self._cached_teacher(teacher, teacher_cfg, teacher_model, checked.terms)
         self.terms, self.connector_warmup = checked.terms, checked.connector_warmup
         self.student_recorder, self.teacher_recorder = checked.recorders['student'], checked.recorders['teacher']
         self._teacher_paths = [tap.module for tap in self.teacher_recorder.taps]
@@ -130,6 +138,16 @@ class SegDistiller(BaseSegmentor):
         self.connectors = nn.ModuleDict({name: term.connector for name, term in self.terms.items()
                                          if term.connector is not None})
         self.connectors.train(self.training)
+
+    @staticmethod
+    def _cached_teacher(entry: dict, teacher_cfg, teacher_model: nn.Module, terms) -> CachedTeacherLogits:
+        """The cache that serves the teacher's logit taps; refuses terms whose teacher taps it does not hold."""
+        uncached = CachedTeacherLogits.uncached_taps({name: term.taps['teacher'] for name, term in terms.items()})
+        if uncached:
+            raise DistillConfigError(
+                f"teacher.cache holds the teacher's logits only (decode_head.conv_seg), but these entries tap other "
+                f"teacher tensors: {'; '.join(uncached)}. Remove teacher.cache to run the teacher online.")
+        return CachedTeacherLogits(entry['cache'], entry, teacher_cfg, teacher_model.decode_head.num_classes)
 
     @property
     def teacher(self) -> nn.Module:
@@ -167,7 +185,12 @@ class SegDistiller(BaseSegmentor):
         """The student's own losses (scheduled), then every distillation term, each under its own log keys."""
         iteration = current_train_iteration()
         self.connector_warmup.set_connectors_trainable(self.connectors, iteration)
-        self.teacher_forward(inputs)
+        if self.teacher_cache is None:
+            self.teacher_forward(inputs)
+            teacher_taps = self.teacher_recorder
+        else:
+            self.teacher_cache.load(data_samples, inputs.shape)
+            teacher_taps = self.teacher_cache
         with self.connector_warmup.student_gradient(iteration), self.student_recorder.recording():
             losses = self.student.loss(inputs, data_samples)
         factor = self.student_loss_weight_schedule(iteration)
@@ -178,10 +201,10 @@ class SegDistiller(BaseSegmentor):
             gt_labels = torch.stack([sample.gt_sem_seg.data[0] for sample in data_samples]).long()
         for term in self.terms.values():
             losses.update(term.compute(self.student_recorder.get(term.taps['student']),
-                                       self.teacher_recorder.get(term.taps['teacher']), gt_labels,
+                                       teacher_taps.get(term.taps['teacher']), gt_labels,
                                        self.connector_warmup.student_gradient(iteration)))
         self.student_recorder.clear()
-        self.teacher_recorder.clear()
+        teacher_taps.clear()
         return losses
 
     @staticmethod
