@@ -53,8 +53,8 @@ def teacher_identity(entry: dict, teacher_cfg: dict) -> Dict[str, str]:
                 checkpoint_sha256=checkpoint_sha256(entry))
 
 
-class CachedTeacherLogits:
-    """Serves the teacher's logit tap from ``data_sample.gt_teacher_logits`` (in place of a ``TapRecorder``).
+def checked_cache_stride(cache: str, entry: dict, teacher_cfg: dict, num_classes: int) -> int:
+    """The output stride of the cache in ``cache``, after checking that this teacher made it and that it is whole.
 
     Args:
         cache: the cache folder.
@@ -63,30 +63,38 @@ class CachedTeacherLogits:
         num_classes: the teacher decode head's number of classes.
 
     Raises:
-        TeacherCacheError: the cache is missing, unfinished or was made from another teacher.
+        TeacherCacheError: the cache is missing, unfinished or was made from another teacher (naming what differs).
+    """
+    manifest = read_manifest(cache)
+    recorded, expected = manifest['teacher'], teacher_identity(entry, teacher_cfg)
+    differences = []
+    if recorded['config_sha256'] != expected['config_sha256']:
+        differences.append(f"the teacher config (cache made from {recorded.get('cfg_path')!r})")
+    if expected['checkpoint_sha256'] and recorded['checkpoint_sha256'] != expected['checkpoint_sha256']:
+        differences.append(f"the checkpoint (cache made from {recorded['checkpoint']!r}, SHA-256 "
+                           f"{recorded['checkpoint_sha256'][:12]}..., this config's is "
+                           f"{expected['checkpoint_sha256'][:12]}...)")
+    if manifest['num_classes'] != num_classes:
+        differences.append(f"the classes (cache: {manifest['num_classes']}, teacher: {num_classes})")
+    if differences:
+        raise TeacherCacheError(f"teacher.cache {cache!r} was made by another teacher: {'; '.join(differences)} "
+                                'differ. Write a cache for this teacher: python tools/cache_teacher.py CONFIG '
+                                '--out NEW_DIR.')
+    if not manifest.get('complete'):
+        raise TeacherCacheError(f'teacher.cache {cache!r} is unfinished (its writing was interrupted); run '
+                                'tools/cache_teacher.py CONFIG --out DIR again: it continues where it stopped.')
+    return manifest['output_stride']
+
+
+class CachedTeacherLogits:
+    """Serves the teacher's logit tap from ``data_sample.gt_teacher_logits`` (in place of a ``TapRecorder``).
+
+    Args:
+        stride: the teacher's output stride (the cache's ``output_stride``).
     """
 
-    def __init__(self, cache: str, entry: dict, teacher_cfg: dict, num_classes: int):
-        self.cache = cache
-        manifest = read_manifest(cache)
-        self.stride = manifest['output_stride']
-        recorded, expected = manifest['teacher'], teacher_identity(entry, teacher_cfg)
-        differences = []
-        if recorded['config_sha256'] != expected['config_sha256']:
-            differences.append(f"the teacher config (cache made from {recorded.get('cfg_path')!r})")
-        if expected['checkpoint_sha256'] and recorded['checkpoint_sha256'] != expected['checkpoint_sha256']:
-            differences.append(f"the checkpoint (cache made from {recorded['checkpoint']!r}, SHA-256 "
-                               f"{recorded['checkpoint_sha256'][:12]}..., this config's is "
-                               f"{expected['checkpoint_sha256'][:12]}...)")
-        if manifest['num_classes'] != num_classes:
-            differences.append(f"the classes (cache: {manifest['num_classes']}, teacher: {num_classes})")
-        if differences:
-            raise TeacherCacheError(f"teacher.cache {cache!r} was made by another teacher: {'; '.join(differences)} "
-                                    'differ. Write a cache for this teacher: python tools/cache_teacher.py CONFIG '
-                                    '--out NEW_DIR.')
-        if not manifest.get('complete'):
-            raise TeacherCacheError(f'teacher.cache {cache!r} is unfinished (its writing was interrupted); run '
-                                    'tools/cache_teacher.py CONFIG --out DIR again: it continues where it stopped.')
+    def __init__(self, stride: int):
+        self.stride = stride
         self.logits = None
 
     @staticmethod

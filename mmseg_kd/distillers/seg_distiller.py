@@ -34,7 +34,7 @@ from mmseg.models.segmentors.base import BaseSegmentor
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from mmseg_kd.distillers.cached_teacher import CachedTeacherLogits
+from mmseg_kd.distillers.cached_teacher import CachedTeacherLogits, checked_cache_stride
 from mmseg_kd.distillers.distill_term import DistillConfigError
 from mmseg_kd.distillers.distillation_check import check_distillation
 from mmseg_kd.distillers.forward_for_taps import forward_for_taps
@@ -147,7 +147,8 @@ class SegDistiller(BaseSegmentor):
             raise DistillConfigError(
                 f"teacher.cache holds the teacher's logits only (decode_head.conv_seg), but these entries tap other "
                 f"teacher tensors: {'; '.join(uncached)}. Remove teacher.cache to run the teacher online.")
-        return CachedTeacherLogits(entry['cache'], entry, teacher_cfg, teacher_model.decode_head.num_classes)
+        return CachedTeacherLogits(
+            checked_cache_stride(entry['cache'], entry, teacher_cfg, teacher_model.decode_head.num_classes))
 
     @property
     def teacher(self) -> nn.Module:
