@@ -1,11 +1,12 @@
 """The offline teacher cache: the cached map follows the image through mmseg's real transforms (checked against the
 image itself, whose pixels hold their own coordinates), the refusals, the cache tool's manifest and resume, and a
 tiny training run from the cache through tools/train.py."""
+import importlib.util
 import itertools
 import json
 import math
+import re
 import shutil
-import subprocess
 
 import mmcv
 import numpy as np
@@ -231,14 +232,37 @@ def test_an_interrupted_cache_resumes_and_another_teachers_folder_is_refused(cac
     resumed = json.loads((copy / 'manifest.json').read_text())
     assert resumed['complete'] and resumed['images'][lost_name] == lost  # the same bytes again
     assert resumed['images'][torn_name] == manifest['images'][torn_name]
-    other = tmp_path / 'other.pth'
-    torch.manual_seed(1)
-    save_checkpoint(build_model(TEACHER_CFG), other)
-    result = subprocess.run([PYTHON, 'tools/cache_teacher.py', str(CACHED_CFG), '--device', 'cpu',
-                             *cache_options(scenes, copy), f'model.teacher.checkpoint={other}'],
-                            cwd=REPO, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 1 and '==== cache_teacher.py stopped: TeacherCacheError ====' in result.stderr
-    assert 'holds the cache of another teacher' in result.stderr
+    tool = cache_tool()
+    identity = dict(resumed['teacher'])
+    identity.pop('cfg_path')
+    assert tool.start_manifest(str(copy), identity, 'x.py', resumed['classes'])['images'] == resumed['images']
+    for changed in (dict(identity, checkpoint_sha256='0' * 64), dict(identity, config_sha256='0' * 64)):
+        with pytest.raises(TeacherCacheError, match='holds the cache of another teacher or class list'):
+            tool.start_manifest(str(copy), changed, 'x.py', resumed['classes'])
+    with pytest.raises(TeacherCacheError, match='holds the cache of another teacher or class list'):
+        tool.start_manifest(str(copy), identity, 'x.py', resumed['classes'][::-1])
+
+
+def cache_tool():
+    spec = importlib.util.spec_from_file_location('cache_teacher', REPO / 'tools' / 'cache_teacher.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_cached_map_matches_the_teacher_on_an_unaugmented_crop_and_differs_on_a_rescaled_one(cache, scenes,
+                                                                                                 r101_checkpoint):
+    """teacher_cache_fidelity.py with the resize at ratio 1, the whole-image crop and no flip: the crop is the
+    cached image itself, so the maps agree but for float16 rounding; the config's own augmentation then differs."""
+    folder, _ = cache
+    labeled, unlabeled = 'train_dataloader.dataset.datasets.0.dataset', 'train_dataloader.dataset.datasets.1'
+    identity = [f'{dataset}.pipeline.{step}' for dataset in (labeled, unlabeled) for step in
+                ('2.ratio_range=(1.0,1.0)', '5.prob=0.0')]
+    output = run(PYTHON, 'tools/analysis/teacher_cache_fidelity.py', CACHED_CFG, '--samples', '4', '--device', 'cpu',
+                 *cache_options(scenes, folder), f'model.teacher.checkpoint={r101_checkpoint}', *identity)
+    kl, agreement = re.search(r'mean KL\(online \|\| cached\) per pixel ([\d.]+) nats.*agreement ([\d.]+)%',
+                              output).groups()
+    assert float(kl) < 1e-4 and float(agreement) > 99
 
 
 def distiller_cfg(cache, checkpoint, **changes):
