@@ -14,7 +14,9 @@ import pytest
 import torch
 from mmcv.transforms import Compose
 from mmengine.config import Config
+from mmengine.structures import PixelData
 from mmseg.registry import MODELS
+from mmseg.structures import SegDataSample
 
 from conftest import PYTHON, REPO, TEACHER_CFG, build_model, save_checkpoint
 from mmseg_kd.datasets.cached_teacher_logits import TeacherLogitAlignmentError
@@ -27,6 +29,7 @@ from mmseg_kd.datasets.teacher_logit_cache import (
     write_logit_map,
     write_manifest,
 )
+from mmseg_kd.distillers.cached_teacher import CACHED_TAP, CachedTeacherLogits
 from mmseg_kd.distillers.distill_term import DistillConfigError
 from test_tools import run
 
@@ -307,3 +310,24 @@ def test_train_py_distils_from_the_cache_alone(cache, scenes, tmp_path):
                  'param_scheduler.0.end=2', 'default_hooks.logger.interval=1')
     assert 'Iter(train) [2/2]' in output and 'distill.loss_kd' in output and 'mIoU' in output
     assert 'teacher weights loaded' not in output
+
+
+def test_the_distiller_side_stacks_the_maps_and_refuses_another_folder_a_padded_image_or_a_missing_map(tmp_path):
+    def sample(size, cache):
+        data = SegDataSample(metainfo=dict(img_path=f'/data/{size[0]}.png'))
+        data.gt_teacher_logits = PixelData(data=torch.randn(3, *size), metainfo=dict(cache=str(cache)))
+        return data
+
+    served = CachedTeacherLogits(8, str(tmp_path / 'cache'))
+    samples = [sample((8, 16), tmp_path / 'cache'), sample((8, 16), tmp_path / 'cache')]
+    served.load(samples, (2, 3, 64, 128))
+    expected = torch.stack([item.gt_teacher_logits.data for item in samples])
+    assert torch.equal(served.get(CACHED_TAP), expected)
+    served.clear()
+    with pytest.raises(TeacherCacheError, match=r"reads the cache '.*other', the distiller checked teacher.cache"):
+        served.load([sample((8, 16), tmp_path / 'other')], (1, 3, 64, 128))
+    with pytest.raises(TeacherCacheError, match=r'/data/7.png: its cached teacher map is \[7, 16\], the teacher output '
+                                                r'on the batch is \[8, 16\]: the image was smaller than the batch'):
+        served.load([sample((8, 16), tmp_path / 'cache'), sample((7, 16), tmp_path / 'cache')], (2, 3, 64, 128))
+    with pytest.raises(TeacherCacheError, match='has no cached teacher logits'):
+        served.load([SegDataSample(metainfo=dict(img_path='/data/x.png'))], (1, 3, 64, 128))

@@ -42,7 +42,7 @@ from mmseg_kd.utils.user_input_error import UserInputError
 
 COORDINATE_FIELD = 'teacher_logit_coordinates'
 CACHED_KEYS = ('cached_teacher_logits', 'cached_teacher_entry', 'cached_teacher_scale_factor',
-               'cached_teacher_stride')
+               'cached_teacher_stride', 'cached_teacher_cache')
 
 
 class TeacherLogitAlignmentError(UserInputError):
@@ -57,8 +57,8 @@ class LoadCachedTeacherLogits(BaseTransform):
 
     Required keys: ``img_path``, ``img`` (H, W, 3) as resized; ``scale_factor`` (w, h) if a resize ran.
     Added keys: ``cached_teacher_logits`` (C, h, w) float16, ``cached_teacher_entry`` (its manifest entry),
-    ``cached_teacher_scale_factor``, ``cached_teacher_stride``, and the coordinate field (H, W, 2) float32,
-    appended to ``seg_fields``.
+    ``cached_teacher_scale_factor``, ``cached_teacher_stride``, ``cached_teacher_cache`` (the folder), and the
+    coordinate field (H, W, 2) float32, appended to ``seg_fields``.
 
     Args:
         cache: the cache folder written by ``tools/cache_teacher.py``.
@@ -87,6 +87,7 @@ class LoadCachedTeacherLogits(BaseTransform):
         results['cached_teacher_entry'] = entry
         results['cached_teacher_scale_factor'] = tuple(results.get('scale_factor', (1.0, 1.0)))
         results['cached_teacher_stride'] = self.manifest['output_stride']
+        results['cached_teacher_cache'] = self.cache
         height, width = results['img'].shape[:2]
         rows, columns = np.meshgrid(np.arange(height, dtype=np.float32), np.arange(width, dtype=np.float32),
                                     indexing='ij')
@@ -181,7 +182,8 @@ def aligned_teacher_logits(logits: np.ndarray, coordinates: np.ndarray, scale_fa
 @TRANSFORMS.register_module()
 class PackSegInputsWithTeacherLogits(PackSegInputs):
     """mmseg's ``PackSegInputs`` that also packs the cached teacher map, aligned with the final image, as
-    ``data_sample.gt_teacher_logits`` (``PixelData``, data (C, ceil(H / s), ceil(W / s)) float32).
+    ``data_sample.gt_teacher_logits`` (``PixelData``, data (C, ceil(H / s), ceil(W / s)) float32, metainfo ``cache``:
+    the folder it came from).
 
     Args:
         meta_keys: as ``PackSegInputs``.
@@ -199,8 +201,8 @@ class PackSegInputsWithTeacherLogits(PackSegInputs):
                 '(a Pad adds pixels outside the image, where the cached teacher map has no values). Leave the padding '
                 'to the data preprocessor and use a crop no larger than the smallest resized image.')
         results['seg_fields'] = [key for key in results.get('seg_fields', []) if key != COORDINATE_FIELD]
-        logits, entry, scale_factor, stride = (results.pop(key) for key in CACHED_KEYS)
+        logits, entry, scale_factor, stride, cache = (results.pop(key) for key in CACHED_KEYS)
         packed = super().transform(results)
         packed['data_samples'].gt_teacher_logits = PixelData(
-            data=aligned_teacher_logits(logits, coordinates, scale_factor, entry, stride))
+            data=aligned_teacher_logits(logits, coordinates, scale_factor, entry, stride), metainfo=dict(cache=cache))
         return packed

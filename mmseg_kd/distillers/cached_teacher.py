@@ -12,7 +12,7 @@ import hashlib
 import json
 import math
 import os.path as osp
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import torch
 
@@ -91,10 +91,12 @@ class CachedTeacherLogits:
 
     Args:
         stride: the teacher's output stride (the cache's ``output_stride``).
+        cache: the distiller's ``teacher.cache``; every sample's map must come from this folder (``None``: from any).
     """
 
-    def __init__(self, stride: int):
+    def __init__(self, stride: int, cache: Optional[str] = None):
         self.stride = stride
+        self.cache = cache
         self.logits = None
 
     @staticmethod
@@ -117,6 +119,11 @@ class CachedTeacherLogits:
                     f"{sample.metainfo.get('img_path')} has no cached teacher logits: with teacher.cache every "
                     'training pipeline needs LoadCachedTeacherLogits(cache=DIR) after its resize and '
                     'PackSegInputsWithTeacherLogits in place of PackSegInputs.')
+            source = sample.gt_teacher_logits.metainfo.get('cache')
+            if self.cache is not None and osp.realpath(source) != osp.realpath(self.cache):
+                raise TeacherCacheError(
+                    f"{sample.metainfo.get('img_path')}: the pipeline's LoadCachedTeacherLogits reads the cache "
+                    f'{source!r}, the distiller checked teacher.cache {self.cache!r}. Give both the same folder.')
             logits = sample.gt_teacher_logits.data
             if tuple(logits.shape[1:]) != expected:
                 raise TeacherCacheError(

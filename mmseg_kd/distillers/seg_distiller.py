@@ -147,8 +147,8 @@ class SegDistiller(BaseSegmentor):
             raise DistillConfigError(
                 f"teacher.cache holds the teacher's logits only (decode_head.conv_seg), but these entries tap other "
                 f"teacher tensors: {'; '.join(uncached)}. Remove teacher.cache to run the teacher online.")
-        return CachedTeacherLogits(
-            checked_cache_stride(entry['cache'], entry, teacher_cfg, teacher_model.decode_head.num_classes))
+        stride = checked_cache_stride(entry['cache'], entry, teacher_cfg, teacher_model.decode_head.num_classes)
+        return CachedTeacherLogits(stride, entry['cache'])
 
     @property
     def teacher(self) -> nn.Module:
