@@ -331,3 +331,27 @@ def test_the_distiller_side_stacks_the_maps_and_refuses_another_folder_a_padded_
         served.load([sample((8, 16), tmp_path / 'cache'), sample((7, 16), tmp_path / 'cache')], (2, 3, 64, 128))
     with pytest.raises(TeacherCacheError, match='has no cached teacher logits'):
         served.load([SegDataSample(metainfo=dict(img_path='/data/x.png'))], (1, 3, 64, 128))
+
+
+def test_a_step_from_cached_logits_computes_the_losses_of_the_online_step():
+    """benchmark.py's cached step: the batch carries the teacher's own logits, so every loss equals the online one."""
+    spec = importlib.util.spec_from_file_location('benchmark', REPO / 'tools' / 'analysis' / 'benchmark.py')
+    benchmark = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(benchmark)
+    cfg = Config.fromfile(REPO / 'distillation_configs/kd/kd_pspnet-r101_pspnet-r18_demo-8labeled-unlabeled_'
+                                 'cityscapes.py').model
+    cfg.teacher.checkpoint = None
+    torch.manual_seed(0)
+    with pytest.warns(UserWarning, match='RANDOMLY INITIALISED'):
+        distiller = MODELS.build(cfg)
+    distiller.eval()  # batch norm in eval: the two steps see the same statistics
+    inputs, samples = benchmark.synthetic_batch(distiller, 2, (64, 128), 'cpu')
+    cached_samples, cache = benchmark.with_cached_teacher_logits(distiller, inputs, samples)
+    assert cache.stride == 8 and cached_samples[0].gt_teacher_logits.data.shape == (19, 8, 16)
+    with torch.no_grad():
+        online = distiller.loss(inputs, samples)
+        distiller.teacher_cache = cache
+        cached = distiller.loss(inputs, cached_samples)
+    assert sorted(online) == sorted(cached) and 'distill.loss_kd' in cached
+    for key in online:
+        torch.testing.assert_close(cached[key], online[key], rtol=0, atol=0)

@@ -76,6 +76,7 @@ def build_distiller(args):
     if cfg.model.get('type') != 'SegDistiller':
         raise SystemExit(f'{args.config} is not a distillation config (model.type is {cfg.model.get("type")})')
     cfg.model.teacher.checkpoint = None
+    cfg.model.teacher.pop('cache', None)  # a cached config is timed as its online twin; --cached adds the cached step
     if args.teacher_dtype:
         cfg.model.teacher.autocast_dtype = None if args.teacher_dtype == 'float32' else args.teacher_dtype
     init_default_scope(cfg.get('default_scope', 'mmseg'))
