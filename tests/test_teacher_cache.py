@@ -62,8 +62,9 @@ def coordinate_cache(folder, stride=STRIDE, reference=REFERENCE):
 def run_pipeline(steps, seed):
     np.random.seed(seed)
     image = coordinate_image()
+    labels = (np.arange(ORIGINAL[1])[None] // 16 % 3).repeat(ORIGINAL[0], 0).astype(np.uint8)  # for cat_max_ratio
     results = dict(img=image, img_path=f'/data/{IMAGE}', ori_shape=image.shape[:2], img_shape=image.shape[:2],
-                   gt_seg_map=np.zeros(ORIGINAL, np.uint8), seg_fields=['gt_seg_map'], reduce_zero_label=False)
+                   gt_seg_map=labels, seg_fields=['gt_seg_map'], reduce_zero_label=False)
     return Compose(steps)(results)
 
 
@@ -87,7 +88,7 @@ GEOMETRIC = {
     'fixed_resize': [dict(type='Resize', scale=(80, 60), keep_ratio=True)],
 }
 AFTER = {
-    'crop': dict(type='RandomCrop', crop_size=(32, 40)),
+    'crop': dict(type='RandomCrop', crop_size=(32, 40), cat_max_ratio=0.75),
     'hflip': dict(type='RandomFlip', prob=1.0, direction='horizontal'),
     'vflip': dict(type='RandomFlip', prob=1.0, direction='vertical'),
     'random_flip': dict(type='RandomFlip', prob=0.5),
