@@ -48,8 +48,8 @@ from image_checks import assert_real_png
 
 DOCS = REPO / 'docs'
 DOC_ORDER = ('getting_started.md', 'architecture.md', 'writing_a_distillation_config.md', 'adding_a_loss.md',
-             'datasets.md', 'unlabeled_images.md', 'methods.md', 'reliability.md', 'benchmarks.md', 'teachers.md',
-             'model_converters.md', 'reproducing_the_papers.md')
+             'datasets.md', 'unlabeled_images.md', 'teacher_cache.md', 'methods.md', 'reliability.md', 'benchmarks.md',
+             'teachers.md', 'model_converters.md', 'reproducing_the_papers.md')
 SANDBOX_COPIES = ('configs', 'distillation_configs', 'tools', 'mmseg_kd')
 SMALL_TRAINING = ['--cfg-options', 'train_cfg.max_iters=1', 'train_cfg.val_interval=1',
                   'default_hooks.checkpoint.interval=1', 'param_scheduler.0.end=1',
@@ -116,6 +116,14 @@ COVERED_ELSEWHERE = (
              '`make demo` (distils the student on every labeled scene at the compute budget)',
              ((DEMO, "DISTILL_CFG = 'distillation_configs/cwd/cwd_pspnet-r101_pspnet-r18_demo_cityscapes.py'"),
               (DEMO, "('all_labels_cwd', DISTILL_CFG"))),
+    Coverage('python tools/cache_teacher.py', 'tests/test_teacher_cache.py (caches 6 scenes, resumes an interrupted '
+             'cache; the documented run needs the demo teacher)',
+             (('tests/test_teacher_cache.py', "run(PYTHON, 'tools/cache_teacher.py', CACHED_CFG"),)),
+    Coverage('python tools/train.py distillation_configs/kd/kd_pspnet-r101_pspnet-r18_demo-8labeled-unlabeled-cached_'
+             'cityscapes.py', 'tests/test_teacher_cache.py (trains 2 iterations from a cache, the teacher file absent)',
+             (('tests/test_teacher_cache.py', 'def test_train_py_distils_from_the_cache_alone('),)),
+    Coverage('python tools/analysis/teacher_cache_fidelity.py', 'tests/test_teacher_cache.py (measures the test cache)',
+             (('tests/test_teacher_cache.py', "run(PYTHON, 'tools/analysis/teacher_cache_fidelity.py'"),)),
     Coverage('python tools/dataset_converters/cityscapes.py', 'tests/test_datasets.py (converts a miniature copy of '
              'the official layout, then trains and evaluates on it)',
              (('tests/test_datasets.py', "run(PYTHON, 'tools/dataset_converters/cityscapes.py', root)"),)),

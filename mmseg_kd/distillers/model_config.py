@@ -12,7 +12,7 @@ from mmseg_kd.utils.user_input_error import UserInputError, UserInputTypeError
 ROLE_ENTRY_KEYS = {
     'student': ('cfg_path', 'cfg_options', 'loss_weight_schedule'),
     'teacher': ('cfg_path', 'cfg_options', 'checkpoint', 'checkpoint_sha256', 'checkpoint_cache_dir',
-                'allow_unsafe_checkpoint', 'autocast_dtype', 'channels_last', 'bn_train'),
+                'allow_unsafe_checkpoint', 'autocast_dtype', 'channels_last', 'bn_train', 'cache'),
 }
 ENTRY_KEYS = tuple(dict.fromkeys(ROLE_ENTRY_KEYS['student'] + ROLE_ENTRY_KEYS['teacher']))
 # Switches of an entry: True or False only (a string such as 'False' would count as yes).
@@ -23,8 +23,8 @@ def check_entry_settings(entry: dict, role: str) -> None:
     """Check the values of a ``student``/``teacher`` entry's own keys (:data:`ENTRY_KEYS`) before anything is built.
 
     * switches (:data:`BOOLEAN_ENTRY_KEYS`) are ``True`` or ``False``, not strings, numbers or ``None``;
-    * ``checkpoint`` and ``checkpoint_cache_dir`` are strings or ``None``; ``checkpoint_sha256`` is 8 to 64 hex
-      digits (it stays unused when ``checkpoint=None`` asks for a random teacher, as config checks do);
+    * ``checkpoint``, ``checkpoint_cache_dir`` and ``cache`` are strings or ``None``; ``checkpoint_sha256`` is 8 to
+      64 hex digits (it stays unused when ``checkpoint=None`` asks for a random teacher, as config checks do);
     * an entry holds only its own role's keys (:data:`ROLE_ENTRY_KEYS`): ``teacher.loss_weight_schedule`` or
       ``student.bn_train`` would otherwise be silently ignored;
     * an entry that names its model by ``cfg_path`` or ``model`` has no other keys: a misspelt one (say
@@ -43,7 +43,7 @@ def check_entry_settings(entry: dict, role: str) -> None:
             raise UserInputTypeError(
                 f'{role}.{key} must be True or False, got {entry[key]!r} ({type(entry[key]).__name__}); write it '
                 f'without quotes, e.g. {role}=dict(..., {key}=False)')
-    for key in ('checkpoint', 'checkpoint_cache_dir'):
+    for key in ('checkpoint', 'checkpoint_cache_dir', 'cache'):
         if entry.get(key) is not None and not isinstance(entry[key], str):
             raise UserInputTypeError(
                 f'{role}.{key} must be a string or None, got {entry[key]!r} ({type(entry[key]).__name__})')

@@ -34,6 +34,8 @@ from mmseg.models.segmentors.base import BaseSegmentor
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from mmseg_kd.distillers.cached_teacher import CachedTeacherLogits, checked_cache_stride
+from mmseg_kd.distillers.distill_term import DistillConfigError
 from mmseg_kd.distillers.distillation_build import DRY_RUN_INPUT_SIZE, build_distillation
 from mmseg_kd.distillers.forward_for_taps import forward_for_taps
 from mmseg_kd.distillers.model_config import resolve_model_config
@@ -62,8 +64,10 @@ class SegDistiller(BaseSegmentor):
             teacher under autocast; losses still compute in float32), ``channels_last`` (teacher weights and inputs
             in channels-last memory format) and ``bn_train`` (run the teacher's batch-norm layers in train mode,
             with batch statistics, while the student trains; dropout stays off. The Overhaul lineage did this,
-            Overhaul Table 8). A key of the other role's entry, or an unknown key, stops the build
-            (:func:`~mmseg_kd.distillers.model_config.check_entry_settings`).
+            Overhaul Table 8) and ``cache`` (a folder written by ``tools/cache_teacher.py``: the teacher's logits come
+            from the training pipeline instead of its forward pass, and its weights are not loaded;
+            :mod:`~mmseg_kd.distillers.cached_teacher`). A key of the other role's entry, or an unknown key, stops the
+            build (:func:`~mmseg_kd.distillers.model_config.check_entry_settings`).
         distill_losses: ``{name: dict(type=..., student=TAP, teacher=TAP, loss_weight=..., ...)}``, one
             distillation term each (:class:`~mmseg_kd.distillers.distill_term.DistillTerm`). Names start with
             ``loss_``; each is logged as ``distill.<name>`` (a loss returning a dict of terms, e.g. CIRKD's memory
@@ -109,7 +113,8 @@ class SegDistiller(BaseSegmentor):
         self.student_loss_weight_schedule = build_weight_schedule(student.get('loss_weight_schedule'),
                                                                   'student.loss_weight_schedule')
         teacher_model = MODELS.build(teacher_cfg)
-        load_teacher_checkpoint(teacher_model, teacher)
+        if teacher.get('cache') is None:
+            load_teacher_checkpoint(teacher_model, teacher)
         teacher_model.eval()
         teacher_model.requires_grad_(False)
         if teacher.get('autocast_dtype') not in AUTOCAST_DTYPES:
@@ -128,6 +133,9 @@ class SegDistiller(BaseSegmentor):
             connector_warmup=connector_warmup)
         if not built.report.ok:
             raise built.report.error()
+        self.teacher_cache = None
+        if teacher.get('cache') is not None:
+            self.teacher_cache = self._cached_teacher(teacher, teacher_cfg, teacher_model, built.terms)
         self.terms, self.connector_warmup = built.terms, built.connector_warmup
         self.student_recorder, self.teacher_recorder = built.recorders['student'], built.recorders['teacher']
         self._teacher_paths = [tap.module for tap in self.teacher_recorder.taps]
@@ -135,6 +143,17 @@ class SegDistiller(BaseSegmentor):
         self.connectors = nn.ModuleDict({name: term.connector for name, term in self.terms.items()
                                          if term.connector is not None})
         self.connectors.train(self.training)
+
+    @staticmethod
+    def _cached_teacher(entry: dict, teacher_cfg, teacher_model: nn.Module, terms) -> CachedTeacherLogits:
+        """The cache that serves the teacher's logit taps; refuses terms whose teacher taps it does not hold."""
+        uncached = CachedTeacherLogits.uncached_taps({name: term.taps['teacher'] for name, term in terms.items()})
+        if uncached:
+            raise DistillConfigError(
+                f"teacher.cache holds the teacher's logits only (decode_head.conv_seg), but these entries tap other "
+                f"teacher tensors: {'; '.join(uncached)}. Remove teacher.cache to run the teacher online.")
+        stride = checked_cache_stride(entry['cache'], entry, teacher_cfg, teacher_model.decode_head.num_classes)
+        return CachedTeacherLogits(stride, entry['cache'])
 
     @property
     def teacher(self) -> nn.Module:
@@ -172,7 +191,12 @@ class SegDistiller(BaseSegmentor):
         """The student's own losses (scheduled), then every distillation term, each under its own log keys."""
         iteration = current_train_iteration()
         self.connector_warmup.set_connectors_trainable(self.connectors, iteration)
-        self.teacher_forward(inputs)
+        if self.teacher_cache is None:
+            self.teacher_forward(inputs)
+            teacher_taps = self.teacher_recorder
+        else:
+            self.teacher_cache.load(data_samples, inputs.shape)
+            teacher_taps = self.teacher_cache
         with self.connector_warmup.student_gradient(iteration), self.student_recorder.recording():
             losses = self.student.loss(inputs, data_samples)
         factor = self.student_loss_weight_schedule(iteration)
@@ -183,10 +207,10 @@ class SegDistiller(BaseSegmentor):
             gt_labels = torch.stack([sample.gt_sem_seg.data[0] for sample in data_samples]).long()
         for term in self.terms.values():
             losses.update(term.compute(self.student_recorder.get(term.taps['student']),
-                                       self.teacher_recorder.get(term.taps['teacher']), iteration, gt_labels,
+                                       teacher_taps.get(term.taps['teacher']), iteration, gt_labels,
                                        self.connector_warmup.student_gradient(iteration)))
         self.student_recorder.clear()
-        self.teacher_recorder.clear()
+        teacher_taps.clear()
         return losses
 
     @staticmethod

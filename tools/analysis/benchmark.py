@@ -2,7 +2,7 @@
 
     python tools/analysis/benchmark.py CONFIG [--batch-size 2] [--input-size 512 1024] [--iters 20] [--warmup 5]
                                               [--device cuda] [--teacher-dtype bfloat16] [--iteration N]
-                                              [--out result.json]
+                                              [--cached] [--out result.json]
 
 On the current device, after warm-up, it times (``--iters`` rounds, the steps alternating within each round) three
 steps on the same synthetic batch:
@@ -10,6 +10,10 @@ steps on the same synthetic batch:
 * ``student``: the student's training step alone (loss, backward, optimizer step);
 * ``teacher``: the distiller's teacher forward alone (no_grad, only the parts its taps need);
 * ``distill``: the full distillation step (teacher forward, student loss, distillation losses, backward, step);
+
+* ``cached`` (with ``--cached``): the distillation step with the teacher's logits served as by a teacher cache
+  (``teacher=dict(..., cache=DIR)``, ``docs/teacher_cache.md``): the batch carries them, no teacher forward runs.
+  The pipeline's reading and resampling of the cached maps happen in the data loader's workers and are not in it;
 
 and reports images/s, the overhead ratio ``t(distill) / (t(student) + t(teacher))`` (the median over rounds of each
 round's ratio, with its quartiles; also the ratio of the median times), the cost of a distillation step in student
@@ -39,6 +43,7 @@ from mmseg.structures import SegDataSample
 
 import mmseg_kd  # noqa: F401
 from mmseg_kd.analysis.peak_memory import PeakMemory
+from mmseg_kd.distillers.cached_teacher import CACHED_TAP, CachedTeacherLogits
 from mmseg_kd.engine.compute_budget import model_fingerprint
 from mmseg_kd.engine.input_sizes import training_size
 from mmseg_kd.utils.config_keys import merge_checked_options
@@ -60,6 +65,8 @@ def parse_args(argv=None):
                         help='override model.teacher.autocast_dtype')
     parser.add_argument('--iteration', type=int, default=None,
                         help="training iteration the steps run at (default: half of the config's max_iters)")
+    parser.add_argument('--cached', action='store_true',
+                        help="also time the step with the teacher's logits served from a cache (logit taps only)")
     parser.add_argument('--out', help='write the results as JSON to this file')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args(argv)
@@ -72,6 +79,7 @@ def build_distiller(args):
     if cfg.model.get('type') != 'SegDistiller':
         raise SystemExit(f'{args.config} is not a distillation config (model.type is {cfg.model.get("type")})')
     cfg.model.teacher.checkpoint = None
+    cfg.model.teacher.pop('cache', None)  # a cached config is timed as its online twin; --cached adds the cached step
     if args.teacher_dtype:
         cfg.model.teacher.autocast_dtype = None if args.teacher_dtype == 'float32' else args.teacher_dtype
     init_default_scope(cfg.get('default_scope', 'mmseg'))
@@ -102,8 +110,26 @@ def synthetic_batch(distiller, batch_size: int, size, device):
     return inputs, samples
 
 
-def step_functions(distiller, inputs, samples):
-    """The three measured steps as closures (each a complete unit of work)."""
+def with_cached_teacher_logits(distiller, inputs, samples):
+    """Copies of ``samples`` carrying the teacher's logits (``gt_teacher_logits``), as the cache's pipeline gives
+    them, and the :class:`CachedTeacherLogits` that serves them."""
+    uncached = CachedTeacherLogits.uncached_taps({name: term.taps['teacher'] for name, term in distiller.terms.items()})
+    if uncached:
+        raise SystemExit(f"--cached: a teacher cache holds the teacher's logits only; these entries tap other "
+                         f"teacher tensors: {'; '.join(uncached)}")
+    distiller.teacher_forward(inputs)
+    logits = distiller.teacher_recorder.get(CACHED_TAP)
+    distiller.teacher_recorder.clear()
+    cached_samples = []
+    for sample, sample_logits in zip(samples, logits):
+        cached = sample.clone()
+        cached.gt_teacher_logits = PixelData(data=sample_logits.detach().clone())
+        cached_samples.append(cached)
+    return cached_samples, CachedTeacherLogits(round(inputs.shape[2] / logits.shape[2]))
+
+
+def step_functions(distiller, inputs, samples, cached: bool = False):
+    """The measured steps as closures (each a complete unit of work)."""
     student_optimizer = torch.optim.SGD(distiller.student.parameters(), lr=1e-6, momentum=0.9)
     distill_optimizer = torch.optim.SGD(distiller.parameters(), lr=1e-6, momentum=0.9)
 
@@ -112,11 +138,23 @@ def step_functions(distiller, inputs, samples):
         sum(value for key, value in losses.items() if 'loss' in key).backward()
         optimizer.step()
 
-    return {
+    steps = {
         'student': lambda: train_step(student_optimizer, distiller.student.loss(inputs, samples)),
         'teacher': lambda: distiller.teacher_forward(inputs),
         'distill': lambda: train_step(distill_optimizer, distiller.loss(inputs, samples)),
     }
+    if cached:
+        cached_samples, cache = with_cached_teacher_logits(distiller, inputs, samples)
+
+        def cached_step():
+            distiller.teacher_cache = cache
+            try:
+                train_step(distill_optimizer, distiller.loss(inputs, cached_samples))
+            finally:
+                distiller.teacher_cache = None
+
+        steps['cached'] = cached_step
+    return steps
 
 
 def synchronize(device):
@@ -153,13 +191,13 @@ def main(argv=None):
     distiller, size, iteration, fingerprint = build_distiller(args)
     distiller.train()
     inputs, samples = synthetic_batch(distiller, args.batch_size, size, args.device)
-    steps = step_functions(distiller, inputs, samples)
+    steps = step_functions(distiller, inputs, samples, args.cached)
 
     rounds, memory = time_steps(steps, args.iters, args.warmup, args.device), {}
     seconds = {name: statistics.median(values) for name, values in rounds.items()}
     round_ratios = [distill / (student + teacher)
                     for student, teacher, distill in zip(*(rounds[name] for name in STEPS))]
-    for name in STEPS:
+    for name in steps:
         with PeakMemory(args.device) as peak:
             steps[name]()
         memory[name] = peak.megabytes
@@ -179,10 +217,14 @@ def main(argv=None):
         distill_cost_in_student_steps=cost['median'],
         distill_cost_in_student_steps_quartiles=[cost['q1'], cost['q3']],
         model_fingerprint=fingerprint, load_average=[load_before, os.getloadavg()[0]])
+    if args.cached:
+        cached_cost = quartiles([cached / student for student, cached in zip(rounds['student'], rounds['cached'])])
+        result.update(cached_cost_in_student_steps=cached_cost['median'],
+                      cached_cost_in_student_steps_quartiles=[cached_cost['q1'], cached_cost['q3']])
     print(f"\n{args.config}\n{result['device_name']}, batch {args.batch_size}, {size[0]}x{size[1]}, "
           f"teacher {result['teacher_dtype']}, median of {args.iters} after {args.warmup} warm-up\n")
     print('| step | time (ms) | images/s | peak memory (MB) |\n|---|---|---|---|')
-    for name in STEPS:
+    for name in steps:
         print(f"| {name} | {seconds[name] * 1000:.1f} | {result['images_per_second'][name]:.2f} | "
               f'{memory[name]:.0f} |')
     print(f"\noverhead ratio t(distill) / (t(student) + t(teacher)) = {spread['median']:.3f} (median over rounds; "
@@ -191,6 +233,10 @@ def main(argv=None):
     print(f"one distillation step costs {cost['median']:.3f} student steps t(distill) / t(student) (median over "
           f"rounds; quartiles {cost['q1']:.3f}-{cost['q3']:.3f}); load average {load_before:.2f} before, "
           f'{result["load_average"][1]:.2f} after')
+    if args.cached:
+        print(f"with the teacher's logits from a cache, one step costs {cached_cost['median']:.3f} student steps "
+              f"t(cached) / t(student) (median over rounds; quartiles {cached_cost['q1']:.3f}-"
+              f"{cached_cost['q3']:.3f}; the pipeline's reading of the cache, in the data loader, not included)")
     if args.out:
         with open(args.out, 'w') as file:
             json.dump(result, file, indent=2)
