@@ -6,9 +6,10 @@ every pipeline).
 Layering: below only ``datasets`` and ``analysis``; nothing else in ``mmseg_kd`` imports it.
 """
 from mmseg_kd.engine.checkpoint_pairing_hook import CheckpointPairingHook
+from mmseg_kd.engine.hooks import DistillLossGradClipHook
 from mmseg_kd.engine.non_finite_loss_hook import NonFiniteLossError, NonFiniteLossHook
 from mmseg_kd.engine.torch_rng_checkpoint_hook import TorchRngCheckpointHook
 from mmseg_kd.engine.weights_only_checkpoint_hook import WeightsOnlyCheckpointHook
 
-__all__ = ['CheckpointPairingHook', 'NonFiniteLossError', 'NonFiniteLossHook', 'TorchRngCheckpointHook',
-           'WeightsOnlyCheckpointHook']
+__all__ = ['CheckpointPairingHook', 'DistillLossGradClipHook', 'NonFiniteLossError', 'NonFiniteLossHook',
+           'TorchRngCheckpointHook', 'WeightsOnlyCheckpointHook']

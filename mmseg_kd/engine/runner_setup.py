@@ -73,8 +73,8 @@ def start_cpu_process_group(cfg: Config) -> None:
 
 
 # Hooks every training run gets (see their modules): weights-only-loadable checkpoints, torch RNG carried across a
-# resume, and a stop on NaN/inf losses.
-TRAINING_HOOKS = ('WeightsOnlyCheckpointHook', 'TorchRngCheckpointHook', 'NonFiniteLossHook')
+# resume, a stop on NaN/inf losses, and the clipping of losses' own gradients where a loss sets max_grad_norm.
+TRAINING_HOOKS = ('WeightsOnlyCheckpointHook', 'TorchRngCheckpointHook', 'NonFiniteLossHook', 'DistillLossGradClipHook')
 
 
 def finish_process_group() -> None:
