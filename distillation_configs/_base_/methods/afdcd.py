@@ -1,6 +1,6 @@
 # Af-DCD (Fan et al., "Augmentation-free Dense Contrastive Knowledge Distillation for Efficient Semantic
 # Segmentation", NeurIPS 2023; OSVAI/Af-DCD at 5b086a7, train_ocmgd.py and train_scripts/): the losses, taps and
-# weights (docs/methods/afdcd_and_mgd.md). A leaf puts them into its CIRKD-protocol distiller:
+# weights (docs/methods/afdcd.md). A leaf puts them into its CIRKD-protocol distiller:
 #   model = dict(tap_check_input_size=afdcd_tap_check_input_size, distill_losses=afdcd_losses)
 # and changes the weights of its dataset (VOC: generation 1e-6; ADE20K: KD 0.5, generation 1e-6, contrast 0.04).
 #

@@ -1,5 +1,5 @@
 # MGD (Yang et al., "Masked Generative Distillation", ECCV 2022; yzd-v/MGD at 2c9da0b, seg/): the losses, taps and
-# weights (docs/methods/afdcd_and_mgd.md). A leaf puts them into its distiller:
+# weights (docs/methods/mgd.md). A leaf puts them into its distiller:
 #   model = dict(distill_losses=mgd_losses)
 # * the masked generation on the last backbone stage (c4, 1/8 resolution; 512 channels for R18 students, 2048 for
 #   R101 teachers; a 1x1 align conv maps the widths): alpha 2e-5 x sum(G - F_t)^2 / B, 75 % of the pixels masked
