@@ -11,6 +11,7 @@ from typing import List
 import torch
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
+from mmengine.optim import OptimWrapperDict
 from mmengine.registry import HOOKS
 from torch import nn
 
@@ -39,6 +40,9 @@ class DistillLossGradClipHook(Hook):
             for loss in losses:
                 torch.nn.utils.clip_grad_norm_(loss.parameters(), max_norm=loss.max_grad_norm, norm_type=2)
 
-        runner.optim_wrapper.optimizer.register_step_pre_hook(clip)
+        wrapper = runner.optim_wrapper
+        wrappers = wrapper.values() if isinstance(wrapper, OptimWrapperDict) else [wrapper]
+        for optimizer in {id(w.optimizer): w.optimizer for w in wrappers}.values():  # clipping twice changes nothing
+            optimizer.register_step_pre_hook(clip)
         for loss in losses:
             loss.grad_clip_hook_installed = True
