@@ -148,7 +148,7 @@ def test_checkpoint_holds_connectors_and_loss_modules_not_the_teacher(trained):
 
 def test_train_py_clips_the_afdcd_loss_gradients(trained):
     """tools/train.py adds the hook that honours Af-DCD's max_grad_norm (otherwise the loss warns)."""
-    assert all_method_losses()['loss_afdcd_afdcd']['max_grad_norm'] == 15.0
+    assert 'max_grad_norm=15.0' in trained['output']  # the run's config, as mmengine prints it
     assert 'no DistillLossGradClipHook' not in trained['output']
     assert 'DistillLossGradClipHook' in trained['output']  # mmengine lists the run's hooks
 
