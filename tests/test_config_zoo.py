@@ -2,9 +2,10 @@
 
 Distillation configs are built with a random teacher (``teacher.checkpoint=None``); SyncBN is reverted to BN so
 the training-mode forward runs on the CPU; memory-bank losses get small queues (CIRKD's ADE20K queues alone take
-6.8 GB); losses that need larger inputs (the adversarial discriminator: 512x512) are left out here and run
-whole in their own test (``conftest.LARGE_INPUT_LOSSES``). Fragments (no ``model``: schedules, the distillation
-runtime, the method bases of ``distillation_configs/_base_/methods/``) must parse and hold what a leaf takes from them.
+6.8 GB); Af-DCD's contrast pools nothing (its max-pool 4 and 4x4 patches need 128x128 inputs); losses that need
+larger inputs (the adversarial discriminator: 512x512) are left out here and run whole in their own test
+(``conftest.LARGE_INPUT_LOSSES``). Fragments (no ``model``: schedules, the distillation runtime, the method bases
+of ``distillation_configs/_base_/methods/``) must parse and hold what a leaf takes from them.
 """
 import warnings
 from pathlib import Path
@@ -45,8 +46,8 @@ def test_the_zoo_is_complete():
 
 def test_every_method_has_configs():
     methods = {path.name for path in (REPO / 'distillation_configs').iterdir() if path.is_dir()} - {'_base_'}
-    assert methods == {'aicsd', 'at', 'attnfd', 'cgd', 'cirkd', 'cwd', 'dist', 'efficientkd', 'fitnet', 'ifvd', 'kd',
-                       'overhaul', 'skd'}
+    assert methods == {'afdcd', 'aicsd', 'at', 'attnfd', 'cgd', 'cirkd', 'cwd', 'dist', 'efficientkd', 'fitnet', 'ifvd',
+                       'kd', 'mgd', 'overhaul', 'skd'}
     assert all(list((REPO / 'distillation_configs' / method).glob('*.py')) for method in methods)
 
 
@@ -141,6 +142,9 @@ def build_for_test(path: str):
             if loss.type == 'MemoryPixelRegionContrast':
                 loss.update(pixel_memory_size=64, region_memory_size=16, pixel_contrast_size=64,
                             region_contrast_size=16)
+            if loss.type == 'OmniContrastiveDistillation':  # 8x8 maps at 64x64 inputs: 4x4 patches, no pooling
+                loss.update(pool_size=1)
+                cfg.model.pop('tap_check_input_size', None)
     torch.manual_seed(0)
     with warnings.catch_warnings():
         warnings.filterwarnings('ignore', message='.*RANDOMLY INITIALISED.*')

@@ -3,7 +3,7 @@
 One run distils DeepLabV3+-R101 into DeepLabV3+-R18 (mmseg's architectures, 64x64 crops of the generated
 Cityscapes-layout scenes, random teacher) with the losses of one repository config per method at once:
 the AICSD Cityscapes config is the base (its adaptive loss weighting included) and the losses of the
-Overhaul, AttnFD, efficient-KD, SKD, IFVD, AT and FitNet configs are added to it. The 2-process run also
+Overhaul, AttnFD, efficient-KD, SKD, IFVD, AT, FitNet, Af-DCD and MGD configs are added to it. The 2-process run also
 goes through both connector phases of the Overhaul lineage (a connector-only first iteration, then frozen
 connectors), where DDP sees parameters without gradient.
 """
@@ -25,7 +25,12 @@ ADDED_METHOD_CONFIGS = {
     'ifvd': 'ifvd/ifvd_deeplabv3-r101_deeplabv3-r18_40k_cityscapes.py',
     'at': 'at/at_deeplabv3-r101_deeplabv3-r18_40k_cityscapes.py',
     'fitnet': 'fitnet/fitnet_deeplabv3-r101_deeplabv3-r18_40k_cityscapes.py',
+    'afdcd': 'afdcd/afdcd_deeplabv3-r101_deeplabv3-r18_40k_cityscapes.py',
+    'mgd': 'mgd/mgd_pspnet-r101_pspnet-r18_40k_cityscapes.py',
 }
+# The generators of MGD and Af-DCD learn on the third stage here (128 -> 512 channels) rather than c4 (512 -> 2048,
+# two 2048-channel conv3x3 per generator: 75M parameters); Af-DCD's contrast pools nothing (8x8 maps at 64x64).
+GENERATOR_TAPS = dict(student='backbone.layer2', teacher='backbone.layer2')
 CPU_MODEL_OPTIONS = {'model.pretrained': None, 'model.backbone.norm_cfg.type': 'BN',
                      'model.decode_head.norm_cfg.type': 'BN', 'model.auxiliary_head.norm_cfg.type': 'BN',
                      'model.data_preprocessor.size': (64, 64)}
@@ -38,6 +43,9 @@ def all_method_losses() -> dict:
     for method, path in ADDED_METHOD_CONFIGS.items():
         model = without_large_input_losses(Config.fromfile(str(REPO / 'distillation_configs' / path)).model)
         added = model.distill_losses.to_dict()
+        for entry in added.values():
+            if entry['type'] in ('MaskedFeatureGeneration', 'OmniContrastiveDistillation'):
+                entry.update(GENERATOR_TAPS, **({'pool_size': 1} if 'contrast_weight' in entry else {}))
         losses.update({f'loss_{method}_{name[len("loss_"):]}': entry for name, entry in added.items()})
     return losses
 
@@ -86,8 +94,15 @@ def training_records(work_dir):
     return [record for record in map(json.loads, log.read_text().splitlines()) if 'decode.loss_ce' in record]
 
 
+def logged_keys(name: str, entry: dict) -> set:
+    """The log keys of one loss entry: one per term of a loss of several terms."""
+    if entry['type'] == 'OmniContrastiveDistillation':
+        return {f'distill.{name}_generation', f'distill.{name}_contrast'}
+    return {f'distill.{name}'}
+
+
 def check_every_loss_logged_and_finite(records, max_iters):
-    expected = {f'distill.{name}' for name in all_method_losses()}
+    expected = set().union(*(logged_keys(name, entry) for name, entry in all_method_losses().items()))
     methods = {method for method in ADDED_METHOD_CONFIGS if any(f'loss_{method}_' in key for key in expected)}
     assert methods == set(ADDED_METHOD_CONFIGS)
     assert [record['iter'] for record in records] == list(range(1, max_iters + 1))
@@ -125,6 +140,17 @@ def test_checkpoint_holds_connectors_and_loss_modules_not_the_teacher(trained):
     assert 'connectors.loss_fitnet_fitnet.conv.weight' in keys  # FitNet 1x1 conv
     assert 'distill_losses.loss_overhaul_ofd_layer1.margin' in keys
     assert 'distill_losses.loss_attnfd_attnfd_backbone.student_attention.spatial_conv.weight' in keys
+    # MGD's and Af-DCD's align convs, generators and mask generators (a resumed run draws the same masks)
+    for name in ('loss_mgd_mgd', 'loss_afdcd_afdcd'):
+        assert {f'distill_losses.{name}.align.weight', f'distill_losses.{name}.projector.2.bias',
+                f'distill_losses.{name}.keep_mask._extra_state'} <= keys, name
+
+
+def test_train_py_clips_the_afdcd_loss_gradients(trained):
+    """tools/train.py adds the hook that honours Af-DCD's max_grad_norm (otherwise the loss warns)."""
+    assert 'max_grad_norm=15.0' in trained['output']  # the run's config, as mmengine prints it
+    assert 'no DistillLossGradClipHook' not in trained['output']
+    assert 'DistillLossGradClipHook' in trained['output']  # mmengine lists the run's hooks
 
 
 def test_dist_train_two_processes_logs_every_method_finite_through_the_connector_phases(tmp_path, cityscapes_root):

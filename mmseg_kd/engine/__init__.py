@@ -12,6 +12,7 @@ Layering: builds on ``distillers`` and everything below; only ``analysis`` and t
 from mmseg_kd.engine.hooks import (
     AtomicCheckpointHook,
     CheckpointPairingHook,
+    DistillLossGradClipHook,
     NonFiniteLossError,
     NonFiniteLossHook,
     ResumedScheduleHook,
@@ -19,5 +20,5 @@ from mmseg_kd.engine.hooks import (
     WeightsOnlyCheckpointHook,
 )
 
-__all__ = ['AtomicCheckpointHook', 'CheckpointPairingHook', 'NonFiniteLossError', 'NonFiniteLossHook',
-           'ResumedScheduleHook', 'TorchRngCheckpointHook', 'WeightsOnlyCheckpointHook']
+__all__ = ['AtomicCheckpointHook', 'CheckpointPairingHook', 'DistillLossGradClipHook', 'NonFiniteLossError',
+           'NonFiniteLossHook', 'ResumedScheduleHook', 'TorchRngCheckpointHook', 'WeightsOnlyCheckpointHook']

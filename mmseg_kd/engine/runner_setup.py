@@ -73,8 +73,10 @@ def start_cpu_process_group(cfg: Config) -> None:
 
 
 # Hooks every training run gets (see their modules): weights-only-loadable checkpoints, torch RNG carried across a
-# resume, a stop on NaN/inf losses, and the config's parameter schedule on a resume.
-TRAINING_HOOKS = ('WeightsOnlyCheckpointHook', 'TorchRngCheckpointHook', 'NonFiniteLossHook', 'ResumedScheduleHook')
+# resume, a stop on NaN/inf losses, the config's parameter schedule on a resume, and the clipping of losses' own
+# gradients where a loss sets max_grad_norm.
+TRAINING_HOOKS = ('WeightsOnlyCheckpointHook', 'TorchRngCheckpointHook', 'NonFiniteLossHook', 'ResumedScheduleHook',
+                  'DistillLossGradClipHook')
 
 
 def finish_process_group() -> None:

@@ -13,8 +13,10 @@ from mmseg_kd.losses.inter_class_similarity import InterClassSimilarityDistillat
 from mmseg_kd.losses.inter_intra_class_correlation import InterIntraClassCorrelation
 from mmseg_kd.losses.intra_class_feature_variation import IntraClassFeatureVariation
 from mmseg_kd.losses.kl_divergence import KLDivergence
+from mmseg_kd.losses.masked_feature_generation import MaskedFeatureGeneration
 from mmseg_kd.losses.memory_pixel_region_contrast import MemoryPixelRegionContrast
 from mmseg_kd.losses.mini_batch_pixel_relation import MiniBatchPixelRelation
+from mmseg_kd.losses.omni_contrastive_distillation import OmniContrastiveDistillation, omni_contrastive_loss
 from mmseg_kd.losses.overhaul_feature_distillation import OverhaulFeatureDistillation, teacher_bn_margin
 from mmseg_kd.losses.pairwise_similarity import PairwiseSimilarityDistillation
 
@@ -22,6 +24,7 @@ __all__ = ['AttentionGuidedFeatureDistillation', 'AttentionTransfer', 'ChannelGr
            'ChannelWiseDivergence', 'DistillLoss', 'FeatureDistillLoss', 'FeatureMSE',
            'HolisticAdversarialDistillation', 'InterClassSimilarityDistillation', 'InterIntraClassCorrelation',
            'IntraClassFeatureVariation', 'KLDivergence', 'LogitDistillLoss',
-           'MemoryPixelRegionContrast', 'MiniBatchPixelRelation', 'OverhaulFeatureDistillation',
-           'PairwiseSimilarityDistillation', 'attention_map', 'grouped_spatial_kl', 'inter_class_similarity_matrix',
+           'MaskedFeatureGeneration', 'MemoryPixelRegionContrast', 'MiniBatchPixelRelation',
+           'OmniContrastiveDistillation', 'OverhaulFeatureDistillation', 'PairwiseSimilarityDistillation',
+           'attention_map', 'grouped_spatial_kl', 'inter_class_similarity_matrix', 'omni_contrastive_loss',
            'teacher_bn_margin']
