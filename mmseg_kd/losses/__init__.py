@@ -17,11 +17,14 @@ from mmseg_kd.losses.memory_pixel_region_contrast import MemoryPixelRegionContra
 from mmseg_kd.losses.mini_batch_pixel_relation import MiniBatchPixelRelation
 from mmseg_kd.losses.overhaul_feature_distillation import OverhaulFeatureDistillation, teacher_bn_margin
 from mmseg_kd.losses.pairwise_similarity import PairwiseSimilarityDistillation
+from mmseg_kd.losses.receptive_token_masked_distillation import ReceptiveTokenMaskedDistillation
+from mmseg_kd.losses.receptive_tokens import load_token_file, save_token_file, token_dice, token_masks
 
 __all__ = ['AttentionGuidedFeatureDistillation', 'AttentionTransfer', 'ChannelGroupDivergence',
            'ChannelWiseDivergence', 'DistillLoss', 'FeatureDistillLoss', 'FeatureMSE',
            'HolisticAdversarialDistillation', 'InterClassSimilarityDistillation', 'InterIntraClassCorrelation',
            'IntraClassFeatureVariation', 'KLDivergence', 'LogitDistillLoss',
            'MemoryPixelRegionContrast', 'MiniBatchPixelRelation', 'OverhaulFeatureDistillation',
-           'PairwiseSimilarityDistillation', 'attention_map', 'grouped_spatial_kl', 'inter_class_similarity_matrix',
-           'teacher_bn_margin']
+           'PairwiseSimilarityDistillation', 'ReceptiveTokenMaskedDistillation', 'attention_map', 'grouped_spatial_kl',
+           'inter_class_similarity_matrix', 'load_token_file', 'save_token_file', 'teacher_bn_margin',
+           'token_dice', 'token_masks']
