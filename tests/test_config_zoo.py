@@ -3,9 +3,12 @@
 Distillation configs are built with a random teacher (``teacher.checkpoint=None``); SyncBN is reverted to BN so
 the training-mode forward runs on the CPU; memory-bank losses get small queues (CIRKD's ADE20K queues alone take
 6.8 GB); losses that need larger inputs (the adversarial discriminator: 512x512) are left out here and run
-whole in their own test (``conftest.LARGE_INPUT_LOSSES``). Fragments (no ``model``: schedules, the distillation
-runtime, the method bases of ``distillation_configs/_base_/methods/``) must parse and hold what a leaf takes from them.
+whole in their own test (``conftest.LARGE_INPUT_LOSSES``); MasKD's terms read random tokens of the configured
+shape from a temporary token file (as the teacher is random; tests/test_receptive_tokens.py learns real ones).
+Fragments (no ``model``: schedules, the distillation runtime, the method bases of
+``distillation_configs/_base_/methods/``) must parse and hold what a leaf takes from them.
 """
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -18,6 +21,7 @@ from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
 from conftest import REPO, without_large_input_losses
+from mmseg_kd.losses import save_token_file
 
 CONFIGS = sorted(str(p.relative_to(REPO)) for folder in ('configs', 'distillation_configs')
                  for p in (REPO / folder).rglob('*.py'))
@@ -130,6 +134,13 @@ def num_classes_of(model) -> int:
     return (head[-1] if isinstance(head, torch.nn.ModuleList) else head).num_classes
 
 
+def random_token_file(num_tokens: int, num_classes: int) -> str:
+    """A token file of random (num_tokens, num_classes) tokens, in place of the one the token-learning tool writes."""
+    path = Path(tempfile.mkdtemp(prefix='zoo-tokens-')) / f'tokens_{num_tokens}x{num_classes}.pth'
+    save_token_file(torch.randn(num_tokens, num_classes, generator=torch.Generator().manual_seed(0)), str(path))
+    return str(path)
+
+
 def build_for_test(path: str):
     """The config's model as the tests run it: random teacher, BN instead of SyncBN, small memory banks, no
     large-input losses."""
@@ -141,6 +152,8 @@ def build_for_test(path: str):
             if loss.type == 'MemoryPixelRegionContrast':
                 loss.update(pixel_memory_size=64, region_memory_size=16, pixel_contrast_size=64,
                             region_contrast_size=16)
+            if loss.type == 'ReceptiveTokenMaskedDistillation':
+                loss.tokens = random_token_file(loss.get('num_tokens', 8), loss.num_classes)
     torch.manual_seed(0)
     with warnings.catch_warnings():
         warnings.filterwarnings('ignore', message='.*RANDOMLY INITIALISED.*')

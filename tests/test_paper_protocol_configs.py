@@ -45,12 +45,12 @@ def with_bases(path: Path):
 
 
 def test_the_paper_family_is_complete():
-    """CIRKD's protocol (CIRKD, KD, CWD, SKD, IFVD, AT, FitNet, DIST) and the lineage (AICSD, efficient KD, AttnFD,
-    Overhaul), with the papers' networks."""
+    """CIRKD's protocol (CIRKD, KD, CWD, SKD, IFVD, AT, FitNet, DIST, MasKD) and the lineage (AICSD, efficient KD,
+    AttnFD, Overhaul), with the papers' networks."""
     methods = {path.parent.name for path in PAPER_LEAVES}
     assert methods == {'cirkd', 'kd', 'cwd', 'skd', 'ifvd', 'at', 'fitnet', 'dist', 'aicsd', 'efficientkd', 'attnfd',
-                       'overhaul'}
-    assert len(PAPER_LEAVES) == 31, [path.name for path in PAPER_LEAVES]
+                       'overhaul', 'maskd'}
+    assert len(PAPER_LEAVES) == 34, [path.name for path in PAPER_LEAVES]
 
 
 @pytest.mark.parametrize('path', PAPER_LEAVES, ids=lambda path: path.name)
