@@ -15,7 +15,7 @@ from mmengine.config import Config
 from mmengine.structures import PixelData
 from mmseg.structures import SegDataSample
 
-from conftest import CWD_DISTILL_CFG, PYTHON, REPO, TEACHER_CFG
+from conftest import CWD_DISTILL_CFG, PYTHON, REPO, STUDENT_CFG
 from mmseg_kd.distillers import ReceptiveTokenLearner
 from mmseg_kd.losses import ReceptiveTokenMaskedDistillation, save_token_file, token_dice, token_masks
 from mmseg_kd.utils.user_input_error import UserInputError
@@ -140,7 +140,7 @@ def test_a_missing_or_mismatched_token_file_is_a_build_error_naming_the_command(
 # ----------------------------------------------------------------------------- the first stage
 def test_learner_loss_is_the_naive_first_stage_and_trains_only_the_tokens():
     torch.manual_seed(0)
-    learner = ReceptiveTokenLearner(teacher=dict(cfg_path=str(TEACHER_CFG), checkpoint=None), num_classes=19,
+    learner = ReceptiveTokenLearner(teacher=dict(cfg_path=str(STUDENT_CFG), checkpoint=None), num_classes=19,
                                     num_tokens=3, teacher_train_mode=False)
     assert [name for name, _ in learner.named_parameters()] == ['tokens'] and list(learner.state_dict()) == ['tokens']
     assert not learner.teacher.training and not any(p.requires_grad for p in learner.teacher.parameters())
@@ -162,14 +162,15 @@ def test_learner_loss_is_the_naive_first_stage_and_trains_only_the_tokens():
 
 
 @pytest.fixture(scope='module')
-def token_runs(tmp_path_factory, cityscapes_root, r101_checkpoint):
-    """One 4-iteration token run, then the same run resumed from its iteration-2 checkpoint."""
+def token_runs(tmp_path_factory, cityscapes_root, r18_checkpoint):
+    """One 4-iteration token run on the demo PSPNet-R18 as teacher, then the same run resumed from its iteration-2
+    checkpoint."""
     root = tmp_path_factory.mktemp('tokens')
     config = root / 'maskd_demo.py'
     config.write_text(f"""
 _base_ = ['{CWD_DISTILL_CFG}']
 model = dict(
-    teacher=dict(checkpoint='{r101_checkpoint}'),
+    teacher=dict(cfg_path='{STUDENT_CFG}', checkpoint='{r18_checkpoint}'),
     distill_losses=dict(_delete_=True, loss_maskd=dict(
         type='ReceptiveTokenMaskedDistillation', num_classes=19, num_tokens=4, tokens='{root / 'tokens.pth'}',
         student='decode_head.conv_seg', teacher='decode_head.conv_seg')))

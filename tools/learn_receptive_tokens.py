@@ -119,6 +119,7 @@ def build_config(args) -> Config:
     cfg.default_hooks = hooks
     cfg.custom_hooks = []
     cfg.token_file = tokens['tokens']
+    cfg.load_from = None  # the distillation config's load_from holds a distiller's weights, not tokens
     if args.resume == 'auto':
         cfg.resume, cfg.load_from = True, None
     elif args.resume:
