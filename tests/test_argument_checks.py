@@ -9,6 +9,7 @@ entry (:data:`VALID`) passes the same check, so a refusal is the bad argument's 
 import inspect
 import math
 import re
+import tempfile
 from collections import namedtuple
 
 import numpy as np
@@ -30,7 +31,7 @@ from mmseg_kd.layers import (
     ResizeConnector,
 )
 from mmseg_kd.layers.logit_discriminator import SelfAttention2d
-from mmseg_kd.losses import DistillLoss
+from mmseg_kd.losses import DistillLoss, save_token_file
 from mmseg_kd.registry import WEIGHT_SCHEDULES
 from mmseg_kd.utils import argument_checks
 
@@ -42,6 +43,10 @@ LOGIT_TAPS = dict(student=LOGITS, teacher=LOGITS)
 FEATURE_TAPS = dict(student=FEATURES, teacher=FEATURES)
 SMALL_MEMORY = dict(num_classes=19, pixel_memory_size=8, region_memory_size=4, pixel_contrast_size=50,
                     region_contrast_size=19, norm_cfg=dict(type='BN'))
+
+#: MasKD's tokens for the demo's 19 classes (8 x 19), as tools/learn_receptive_tokens.py writes them.
+MASKD_TOKENS = f'{tempfile.mkdtemp(prefix="maskd-tokens-")}/tokens.pth'
+save_token_file(torch.zeros(8, 19), MASKD_TOKENS)
 
 #: A valid entry of every loss: the cases change one argument of these.
 VALID = {
@@ -60,6 +65,7 @@ VALID = {
     'OverhaulFeatureDistillation': dict(student=FEATURE_NORM, teacher=FEATURE_NORM,
                                         connector=dict(type='ConvBNConnector')),
     'PairwiseSimilarityDistillation': dict(FEATURE_TAPS, pool_kernel=2),
+    'ReceptiveTokenMaskedDistillation': dict(LOGIT_TAPS, num_classes=19, tokens=MASKD_TOKENS),
 }
 
 Case = namedtuple('Case', 'owner argument loss changes expected')
@@ -375,6 +381,23 @@ CASES = [
     case('PairwiseSimilarityDistillation', 'detach_norm', 'PairwiseSimilarityDistillation', dict(detach_norm='on'),
          refused('PairwiseSimilarityDistillation', "PairwiseSimilarityDistillation: detach_norm must be True or False, "
                                                    "got 'on'")),
+    # ReceptiveTokenMaskedDistillation
+    case('ReceptiveTokenMaskedDistillation', 'num_classes', 'ReceptiveTokenMaskedDistillation', dict(num_classes=0),
+         refused('ReceptiveTokenMaskedDistillation', 'ReceptiveTokenMaskedDistillation: num_classes must be an '
+                                                     'integer >= 1, got 0')),
+    case('ReceptiveTokenMaskedDistillation', 'num_classes', 'ReceptiveTokenMaskedDistillation', dict(num_classes=21),
+         refused('ReceptiveTokenMaskedDistillation', 'ReceptiveTokenMaskedDistillation: the token file '
+                                                     f"'{MASKD_TOKENS}' holds tokens of shape (8, 19), but the loss is "
+                                                     'configured for num_tokens=8, num_classes=21')),
+    case('ReceptiveTokenMaskedDistillation', 'num_tokens', 'ReceptiveTokenMaskedDistillation', dict(num_tokens=8.0),
+         refused('ReceptiveTokenMaskedDistillation', 'ReceptiveTokenMaskedDistillation: num_tokens must be an '
+                                                     'integer >= 1, got 8.0')),
+    case('ReceptiveTokenMaskedDistillation', 'tokens', 'ReceptiveTokenMaskedDistillation',
+         dict(tokens='checkpoints/absent-tokens.pth'),
+         refused('ReceptiveTokenMaskedDistillation', "ReceptiveTokenMaskedDistillation: the token file "
+                                                     "'checkpoints/absent-tokens.pth' does not exist. "
+                                                     'Learn the tokens on the frozen teacher with '
+                                                     '`python tools/learn_receptive_tokens.py CONFIG`')),
 ]
 
 #: Building blocks that no config builds directly (the losses build them from their own, checked, arguments).

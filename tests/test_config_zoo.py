@@ -2,11 +2,14 @@
 
 Distillation configs are built with a random teacher (``teacher.checkpoint=None``); SyncBN is reverted to BN so
 the training-mode forward runs on the CPU; memory-bank losses get small queues (CIRKD's ADE20K queues alone take
-6.8 GB); Af-DCD's contrast pools nothing (its max-pool 4 and 4x4 patches need 128x128 inputs); losses that need
-larger inputs (the adversarial discriminator: 512x512) are left out here and run whole in their own test
-(``conftest.LARGE_INPUT_LOSSES``). Fragments (no ``model``: schedules, the distillation runtime, the method bases
-of ``distillation_configs/_base_/methods/``) must parse and hold what a leaf takes from them.
+6.8 GB); Af-DCD's contrast pools nothing (its max-pool 4 and 4x4 patches need 128x128 inputs); MasKD's terms read
+random tokens of the configured shape from a temporary token file (as the teacher is random;
+tests/test_receptive_tokens.py learns real ones); losses that need larger inputs (the adversarial discriminator:
+512x512) are left out here and run whole in their own test (``conftest.LARGE_INPUT_LOSSES``). Fragments (no
+``model``: schedules, the distillation runtime, the method bases of ``distillation_configs/_base_/methods/``) must
+parse and hold what a leaf takes from them.
 """
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -19,6 +22,7 @@ from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
 from conftest import REPO, without_large_input_losses
+from mmseg_kd.losses import save_token_file
 
 CONFIGS = sorted(str(p.relative_to(REPO)) for folder in ('configs', 'distillation_configs')
                  for p in (REPO / folder).rglob('*.py'))
@@ -47,7 +51,7 @@ def test_the_zoo_is_complete():
 def test_every_method_has_configs():
     methods = {path.name for path in (REPO / 'distillation_configs').iterdir() if path.is_dir()} - {'_base_'}
     assert methods == {'afdcd', 'aicsd', 'at', 'attnfd', 'cgd', 'cirkd', 'cwd', 'dist', 'efficientkd', 'fitnet', 'ifvd',
-                       'kd', 'mgd', 'overhaul', 'skd'}
+                       'kd', 'maskd', 'mgd', 'overhaul', 'skd'}
     assert all(list((REPO / 'distillation_configs' / method).glob('*.py')) for method in methods)
 
 
@@ -131,6 +135,13 @@ def num_classes_of(model) -> int:
     return (head[-1] if isinstance(head, torch.nn.ModuleList) else head).num_classes
 
 
+def random_token_file(num_tokens: int, num_classes: int) -> str:
+    """A token file of random (num_tokens, num_classes) tokens, in place of the one the token-learning tool writes."""
+    path = Path(tempfile.mkdtemp(prefix='zoo-tokens-')) / f'tokens_{num_tokens}x{num_classes}.pth'
+    save_token_file(torch.randn(num_tokens, num_classes, generator=torch.Generator().manual_seed(0)), str(path))
+    return str(path)
+
+
 def build_for_test(path: str):
     """The config's model as the tests run it: random teacher, BN instead of SyncBN, small memory banks, no
     large-input losses."""
@@ -145,6 +156,8 @@ def build_for_test(path: str):
             if loss.type == 'OmniContrastiveDistillation':  # 8x8 maps at 64x64 inputs: 4x4 patches, no pooling
                 loss.update(pool_size=1)
                 cfg.model.pop('tap_check_input_size', None)
+            if loss.type == 'ReceptiveTokenMaskedDistillation':
+                loss.tokens = random_token_file(loss.get('num_tokens', 8), loss.num_classes)
     torch.manual_seed(0)
     with warnings.catch_warnings():
         warnings.filterwarnings('ignore', message='.*RANDOMLY INITIALISED.*')

@@ -144,6 +144,10 @@ COVERED_ELSEWHERE = (
                'convert_segdistill_checkpoint'),
               ('tests/test_paper_architectures.py', "run_converter('segdistill2mmseg', "
                'convert_segdistill_checkpoint'))),
+    Coverage('python tools/learn_receptive_tokens.py distillation_configs/maskd/',
+             "tests/test_receptive_tokens.py (the tool on generated data with the demo teacher; the paper's run needs "
+             'Cityscapes and the converted teacher)',
+             (('tests/test_receptive_tokens.py', "[PYTHON, 'tools/learn_receptive_tokens.py', str(config)"),)),
     Coverage('bash tools/dist_train.sh ', 'tests/test_cirkd_distributed.py and tests/test_datasets.py (the tool with 2 '
              "CPU processes; the papers' runs need their datasets, teachers and GPUs)",
              (('tests/test_cirkd_distributed.py', "run('bash', 'tools/dist_train.sh', setup['config'], 2"),

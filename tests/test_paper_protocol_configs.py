@@ -45,12 +45,12 @@ def with_bases(path: Path):
 
 
 def test_the_paper_family_is_complete():
-    """CIRKD's protocol (CIRKD, KD, CWD, SKD, IFVD, AT, FitNet, DIST, Af-DCD, MGD) and the lineage (AICSD, efficient
-    KD, AttnFD, Overhaul), with the papers' networks."""
+    """CIRKD's protocol (CIRKD, KD, CWD, SKD, IFVD, AT, FitNet, DIST, Af-DCD, MGD, MasKD) and the lineage (AICSD,
+    efficient KD, AttnFD, Overhaul), with the papers' networks."""
     methods = {path.parent.name for path in PAPER_LEAVES}
-    assert methods == {'cirkd', 'kd', 'cwd', 'skd', 'ifvd', 'at', 'fitnet', 'dist', 'afdcd', 'mgd', 'aicsd',
+    assert methods == {'cirkd', 'kd', 'cwd', 'skd', 'ifvd', 'at', 'fitnet', 'dist', 'afdcd', 'mgd', 'maskd', 'aicsd',
                        'efficientkd', 'attnfd', 'overhaul'}
-    assert len(PAPER_LEAVES) == 38, [path.name for path in PAPER_LEAVES]
+    assert len(PAPER_LEAVES) == 41, [path.name for path in PAPER_LEAVES]
 
 
 @pytest.mark.parametrize('path', PAPER_LEAVES, ids=lambda path: path.name)

@@ -5,7 +5,8 @@ student/teacher config resolution, the teacher's weights).
 Layering: builds on ``losses``, ``layers``, ``schedules``, ``checkpoint`` and ``utils``; only ``engine``, ``analysis``
 and the tools import it.
 """
+from mmseg_kd.distillers.receptive_token_learner import ReceptiveTokenLearner
 from mmseg_kd.distillers.seg_distiller import SegDistiller
 from mmseg_kd.distillers.taps import Tap, TapRecorder, UnknownTapError
 
-__all__ = ['SegDistiller', 'Tap', 'TapRecorder', 'UnknownTapError']
+__all__ = ['ReceptiveTokenLearner', 'SegDistiller', 'Tap', 'TapRecorder', 'UnknownTapError']

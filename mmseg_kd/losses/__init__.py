@@ -19,6 +19,8 @@ from mmseg_kd.losses.mini_batch_pixel_relation import MiniBatchPixelRelation
 from mmseg_kd.losses.omni_contrastive_distillation import OmniContrastiveDistillation, omni_contrastive_loss
 from mmseg_kd.losses.overhaul_feature_distillation import OverhaulFeatureDistillation, teacher_bn_margin
 from mmseg_kd.losses.pairwise_similarity import PairwiseSimilarityDistillation
+from mmseg_kd.losses.receptive_token_masked_distillation import ReceptiveTokenMaskedDistillation
+from mmseg_kd.losses.receptive_tokens import load_token_file, save_token_file, token_dice, token_masks
 
 __all__ = ['AttentionGuidedFeatureDistillation', 'AttentionTransfer', 'ChannelGroupDivergence',
            'ChannelWiseDivergence', 'DistillLoss', 'FeatureDistillLoss', 'FeatureMSE',
@@ -26,5 +28,6 @@ __all__ = ['AttentionGuidedFeatureDistillation', 'AttentionTransfer', 'ChannelGr
            'IntraClassFeatureVariation', 'KLDivergence', 'LogitDistillLoss',
            'MaskedFeatureGeneration', 'MemoryPixelRegionContrast', 'MiniBatchPixelRelation',
            'OmniContrastiveDistillation', 'OverhaulFeatureDistillation', 'PairwiseSimilarityDistillation',
-           'attention_map', 'grouped_spatial_kl', 'inter_class_similarity_matrix', 'omni_contrastive_loss',
-           'teacher_bn_margin']
+           'ReceptiveTokenMaskedDistillation', 'attention_map', 'grouped_spatial_kl', 'inter_class_similarity_matrix',
+           'load_token_file', 'omni_contrastive_loss', 'save_token_file', 'teacher_bn_margin', 'token_dice',
+           'token_masks']
