@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 import torch
-from mmengine.config import Config
+from mmengine.config import Config, ConfigDict
 from mmengine.registry import init_default_scope
 from mmseg.registry import HOOKS, LOOPS, MODELS, OPTIMIZERS
 from torch.utils.data import DataLoader
@@ -191,3 +191,12 @@ def test_train_py_refuses_a_misspelt_option_and_names_a_misspelt_keyword_of_its_
     block = stderr[stderr.index('==== train.py stopped: ConfigEntryError ===='):]
     assert ("custom_hooks.0: 'befor_epoch' is not a keyword of EmptyCacheHook (did you mean 'before_epoch'?)"
             in block)
+
+
+def test_an_option_that_replaces_an_entry_with_delete_replaces_it():
+    """The trial merge that checks the keys must not consume the ``_delete_`` of the merge that follows."""
+    cfg = Config.fromfile(STUDENT_CFG)
+    assert cfg.model.decode_head.loss_decode.avg_non_ignore is True
+    merge_checked_options(cfg, {'model.decode_head.loss_decode': ConfigDict(
+        _delete_=True, type='CrossEntropyLoss', loss_weight=1.0)})
+    assert dict(cfg.model.decode_head.loss_decode) == dict(type='CrossEntropyLoss', loss_weight=1.0)

@@ -172,7 +172,7 @@ def merge_checked_options(cfg: Config, options: Optional[Dict[str, Any]], source
     existing = cfg.to_dict()
     merged = copy.deepcopy(cfg)
     try:
-        merged.merge_from_dict(dict(options))
+        merged.merge_from_dict(copy.deepcopy(dict(options)))  # mmengine pops _delete_ from the values it merges
         merged = merged.to_dict()
     except (KeyError, TypeError):  # mmengine's own refusal; ours, if any, names the key better
         merged = existing
