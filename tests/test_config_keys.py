@@ -195,7 +195,7 @@ def test_train_py_refuses_a_misspelt_option_and_names_a_misspelt_keyword_of_its_
 
 def test_an_option_that_replaces_an_entry_with_delete_replaces_it():
     """The trial merge that checks the keys must not consume the ``_delete_`` of the merge that follows."""
-    cfg = Config.fromfile(STUDENT_CFG)
+    cfg = Config.fromfile(REPO / 'configs/demo/pspnet_r18-d8_demo-cityscapes-64x128-8labeled.py')
     assert cfg.model.decode_head.loss_decode.avg_non_ignore is True
     merge_checked_options(cfg, {'model.decode_head.loss_decode': ConfigDict(
         _delete_=True, type='CrossEntropyLoss', loss_weight=1.0)})
