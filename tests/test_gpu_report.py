@@ -10,12 +10,15 @@ import sys
 import pytest
 import torch
 from mmengine.config import Config
+from mmseg.registry import MODELS
 
 from conftest import PYTHON, REPO
 from mmseg_kd.analysis import gpu_report
 from mmseg_kd.analysis.gpu_report import BENCHMARK_CASES, TINY_SIZE, GpuReport, failed_parts, mode_unavailable
 from mmseg_kd.analysis.mmcv_ops_check import check_mmcv_ops
+from mmseg_kd.analysis.teacher_compile import compile_teacher
 from mmseg_kd.utils.user_input_error import UserInputError
+from test_seg_distiller import batch, distiller_cfg
 
 KD_CASE = next(case for case in BENCHMARK_CASES if case['key'] == 'kd')
 
@@ -113,12 +116,27 @@ def test_missing_mmcv_ops_stop_with_the_fix(monkeypatch):
         check_mmcv_ops('cuda')
 
 
-def test_asking_for_cuda_without_cuda_stops_before_measuring(tmp_path):
-    if torch.cuda.is_available():
-        pytest.fail('this test checks the message on a machine without CUDA')
+def test_asking_for_cuda_without_cuda_stops_before_measuring(tmp_path, monkeypatch):
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
     spec = importlib.util.spec_from_file_location('gpu_report_tool', REPO / 'tools/analysis/gpu_report.py')
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
     with pytest.raises(UserInputError, match='sees no CUDA device.*--device cpu --tiny'):
         tool.main(['--device', 'cuda', '--out-dir', str(tmp_path)])
     assert not (tmp_path / 'gpu_report.json').exists()
+
+
+def test_compiled_teacher_still_records_its_taps_and_the_same_values(r18_checkpoint):
+    """compile_teacher compiles the parts forward_for_taps calls; the tap hooks inside them still record, and what
+    they record equals the uncompiled teacher's (the eager backend runs the traced graph without code generation)."""
+    distiller = MODELS.build(distiller_cfg(r18_checkpoint))
+    distiller.eval()
+    inputs, _ = batch()
+    recorder = distiller.teacher_recorder
+    distiller.teacher_forward(inputs)
+    expected = recorder.get(recorder.taps[0]).clone()
+    assert compile_teacher(distiller, inputs, backend='eager') > 0
+    assert distiller.teacher.backbone._compiled_call_impl is not None
+    assert distiller.teacher.decode_head._compiled_call_impl is not None
+    distiller.teacher_forward(inputs)
+    torch.testing.assert_close(recorder.get(recorder.taps[0]), expected, rtol=0, atol=0)
