@@ -116,6 +116,18 @@ def test_missing_mmcv_ops_stop_with_the_fix(monkeypatch):
         check_mmcv_ops('cuda')
 
 
+def test_the_tool_stops_at_once_when_mmcv_has_no_ops():
+    """mmcv without mmcv._ext (mmcv-lite, or a wheel for another torch): one message naming the fix, exit status 1,
+    before ``import mmseg_kd`` (which needs the ops) could fail with a traceback."""
+    code = ("import runpy, sys; sys.modules['mmcv._ext'] = None; sys.argv = ['gpu_report.py', '--device', 'cpu']; "
+            "runpy.run_path('tools/analysis/gpu_report.py', run_name='__main__')")
+    process = subprocess.run([PYTHON, '-c', code], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert process.returncode == 1, process.stdout + process.stderr
+    assert 'gpu_report.py stopped: mmcv with compiled ops is not importable' in process.stderr
+    assert 'docs/gpu_report.md ("mmcv on the GPU machine")' in process.stderr
+    assert 'Traceback' not in process.stderr
+
+
 def test_asking_for_cuda_without_cuda_stops_before_measuring(tmp_path, monkeypatch):
     monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
     spec = importlib.util.spec_from_file_location('gpu_report_tool', REPO / 'tools/analysis/gpu_report.py')

@@ -17,8 +17,9 @@ On the device it finds (CUDA when torch sees one), after checking that mmcv's co
 
 It writes ``OUT_DIR/gpu_report.json`` (every measurement, after each part) and ``OUT_DIR/gpu_report.md`` (the
 section for docs/benchmarks.md). No part starts after ``--budget-s`` seconds. ``--device cpu --tiny`` runs the same
-parts at 64x128 with 2 timed rounds and 4 training steps (no ``--amp``: mmengine's AMP needs a GPU), as the tests
-do. Exit status 1 when a part failed. Expected costs and the set-up of an offline GPU machine: docs/gpu_report.md.
+parts at 32x64 with 2 timed rounds (no warm-up) and 2 training steps (no ``--amp``: mmengine's AMP needs a GPU), as
+the tests do. Exit status 1 when a part failed. Expected costs and the set-up of an offline GPU machine:
+docs/gpu_report.md.
 """
 import argparse
 import importlib.util
@@ -29,11 +30,18 @@ import sys
 
 import torch
 
-import mmseg_kd  # noqa: F401
-from mmseg_kd.analysis.gpu_report import BENCHMARK_CASES, JSON_FILE, TABLE_FILE, GpuReport, failed_parts
-from mmseg_kd.analysis.mmcv_ops_check import check_mmcv_ops
-from mmseg_kd.engine.tool_errors import run_tool
-from mmseg_kd.utils.user_input_error import UserInputError
+try:  # before mmseg_kd, whose import already needs mmcv's compiled ops (mmseg's heads import them)
+    import mmcv.ops  # noqa: F401
+except (ImportError, OSError) as error:
+    sys.exit(f'==== gpu_report.py stopped: mmcv with compiled ops is not importable here (torch {torch.__version__}): '
+             f'{type(error).__name__}: {error}\nInstall the mmcv 2.1.0 wheel built with ops for this Python, torch '
+             'and CUDA: how to build and carry it is in docs/gpu_report.md ("mmcv on the GPU machine").')
+
+import mmseg_kd  # noqa: E402,F401
+from mmseg_kd.analysis.gpu_report import BENCHMARK_CASES, JSON_FILE, TABLE_FILE, GpuReport, failed_parts  # noqa: E402
+from mmseg_kd.analysis.mmcv_ops_check import check_mmcv_ops  # noqa: E402
+from mmseg_kd.engine.tool_errors import run_tool  # noqa: E402
+from mmseg_kd.utils.user_input_error import UserInputError  # noqa: E402
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -42,7 +50,7 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument('--out-dir', default='work_dirs/gpu_report')
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
-    parser.add_argument('--tiny', action='store_true', help='64x128 inputs, 2 timed rounds, 4 training steps')
+    parser.add_argument('--tiny', action='store_true', help='32x64 inputs, 2 timed rounds, 2 training steps')
     parser.add_argument('--compile', action='store_true', help="also time the teacher torch.compile'd (slow start)")
     parser.add_argument('--compile-backend', default='inductor',
                         help="torch.compile backend of --compile ('eager' traces without generating code)")
