@@ -228,7 +228,8 @@ def _benchmark_row(part: dict, size: dict) -> str:
 def markdown_table(report: dict) -> str:
     """The report as the Markdown section of docs/benchmarks.md (device, versions, the command, the tables)."""
     size = report['size']
-    lines = [f"## {report['device_name']} (torch {report['torch']}, CUDA {report['cuda']}, batch "
+    cuda = f", CUDA {report['cuda']}" if report['cuda'] else ''
+    lines = [f"## {report['device_name']} (torch {report['torch']}{cuda}, batch "
              f"{size['batch_size']}, median of {size['iters']} rounds after {size['warmup']} warm-up)", '',
              f"Measured with `{report['command']}` in {report.get('total_seconds', 0):.0f} s.", '',
              '| config | input | teacher | student step (ms) | teacher forward (ms) | distillation step (ms) | '
@@ -241,7 +242,7 @@ def markdown_table(report: dict) -> str:
         lines += ['', f"{part['name']}: {part['status']}"]
         result = part.get('result')
         if result:
-            amp = 'with --amp (AmpOptimWrapper, float16)' if result['amp'] else result['amp_note']
+            amp = 'with --amp (AmpOptimWrapper, float16)' if result['amp'] else f"({result['amp_note']})"
             losses = result['losses']
             lines[-1] = (f"{part['name']}: {result['iterations']} iterations {amp} in {result['seconds']:.1f} s "
                          f"(start-up included), exit status {result['returncode']}, losses finite: "

@@ -76,9 +76,9 @@ def environment(args, mmcv_cuda: str) -> dict:
     import mmseg
     cuda = args.device.startswith('cuda')
     return dict(command='python tools/analysis/gpu_report.py ' + ' '.join(sys.argv[1:]), device=args.device,
-                device_name=torch.cuda.get_device_name() if cuda else f'CPU ({platform.processor() or "cpu"}, '
-                f'{os.cpu_count()} cores)', python=platform.python_version(), torch=torch.__version__,
-                cuda=torch.version.cuda, mmcv=mmcv.__version__, mmcv_cuda=mmcv_cuda, mmengine=mmengine.__version__,
+                device_name=torch.cuda.get_device_name() if cuda else f'CPU, {os.cpu_count()} cores',
+                python=platform.python_version(), torch=torch.__version__, cuda=torch.version.cuda if cuda else None,
+                mmcv=mmcv.__version__, mmcv_cuda=mmcv_cuda, mmengine=mmengine.__version__,
                 mmseg=mmseg.__version__)
 
 
