@@ -37,7 +37,7 @@ def tiny_report(tmp_path_factory):
 
 def test_every_teacher_mode_is_measured_as_itself(tiny_report):
     out, report, _ = tiny_report
-    parts = {part['teacher']: part for part in report['parts'] if part['kind'] == 'benchmark'}
+    parts = {part['teacher']: part for part in report['parts'] if part['kind'].endswith('benchmark')}
     assert list(parts) == ['float32', 'bfloat16', 'channels_last', 'compiled']
     for mode, part in parts.items():
         assert part['status'] == 'done', part
@@ -73,7 +73,7 @@ def test_markdown_table_holds_the_json_figures(tiny_report):
     assert table.startswith(f"## {report['device_name']} (torch {torch.__version__}")
     assert report['command'] in table
     for part in report['parts']:
-        if part['kind'] != 'benchmark':
+        if not part['kind'].endswith('benchmark'):
             continue
         result = part['result']
         (row,) = [line for line in table.splitlines() if line.startswith(f"| {part['name']} | 32x64 | "
@@ -98,6 +98,34 @@ def test_a_spent_budget_skips_the_remaining_parts(tmp_path):
     assert all(part['status'] == 'skipped' and 'time budget' in part['reason'] for part in report['parts'])
     assert json.loads((tmp_path / 'gpu_report.json').read_text())['parts'] == report['parts']
     assert 'skipped: time budget of -1 s spent' in (tmp_path / 'gpu_report.md').read_text()
+
+
+def test_a_part_that_would_end_after_the_budget_does_not_start(tmp_path, monkeypatch):
+    """The first part of a kind runs; the next ones start only if the longest of their kind so far still fits
+    (on a clock that each benchmark part moves by 100 s)."""
+    clock = dict(now=0.0)
+
+    def benchmark_main(argv):
+        clock['now'] += 100
+        return dict(seconds=dict(student=1.0, teacher=1.0, distill=2.0), images_per_second=dict(distill=1.0),
+                    overhead_ratio=1.0, overhead_ratio_quartiles=[1.0, 1.0], teacher_compile=None,
+                    peak_memory_mb=dict(student=1.0, teacher=1.0, distill=1.0))
+
+    def training_run(repo, work_dir, device, iterations, timeout_s):
+        return dict(amp=False, amp_note='no GPU', iterations=iterations, seconds=0.1, returncode=0, losses=[1.0] * 2,
+                    finite=True)
+
+    monkeypatch.setattr(GpuReport, 'elapsed', lambda self: clock['now'])
+    monkeypatch.setattr(gpu_report, 'write_case_config', lambda case, repo, path: None)
+    monkeypatch.setattr('mmseg_kd.analysis.amp_training_run.amp_training_run', training_run)
+    report = GpuReport(str(REPO), str(tmp_path), 'cpu', tiny=True, compile_backend=None, budget_s=150,
+                       benchmark_main=benchmark_main, cases=('cwd',),
+                       environment=dict(command='gpu_report.py', device_name='cpu', torch=torch.__version__,
+                                        cuda=None)).run()
+    assert [part['status'] for part in report['parts']] == ['done', 'skipped', 'skipped', 'done']
+    assert [part['seconds'] for part in report['parts']] == [100, 0, 0, 0]
+    assert report['parts'][1]['reason'] == ('time budget of 150 s: at 100 s, too little left for a part that takes '
+                                            'up to 100 s')
 
 
 def test_a_mode_the_machine_cannot_run_is_named_with_its_reason(monkeypatch):

@@ -10,7 +10,9 @@ keeps what it measured):
 3. with ``compile``: every case again with the teacher ``torch.compile``'d (the first call, compilation included,
    reported apart).
 
-A part that would start after ``budget_s`` seconds is recorded as skipped instead of run; a part that fails is
+A part starts only when the time left holds it: not after ``budget_s`` seconds, and not when the longest part of its
+kind so far (benchmark, compiled benchmark, training) would end after them; it is recorded as skipped instead. A
+part that fails is
 recorded with its error and the run goes on (the tool's exit status says so). A mode the device cannot run
 (bfloat16 without hardware support, inductor without triton or a C++ compiler) is recorded as skipped with the
 reason, never silently measured as something else.
@@ -108,18 +110,20 @@ class GpuReport:
         repo: the repository root.
         out_dir: where ``gpu_report.json``, ``gpu_report.md`` and the training run go.
         device: ``'cuda'`` or ``'cpu'``.
-        tiny: :data:`TINY_SIZE` instead of :data:`FULL_SIZE` (the same parts at a size the CPU runs in a minute).
+        tiny: :data:`TINY_SIZE` instead of :data:`FULL_SIZE` (the same parts at a size meant for a CPU).
         compile_backend: ``torch.compile`` backend of the compiled-teacher part, or None to leave that part out.
-        budget_s: no part starts after this many seconds from the construction of this object.
+        budget_s: seconds from ``start`` within which every part must start and, as far as the parts of its kind
+            measured so far tell, end.
         benchmark_main: ``tools/analysis/benchmark.py``'s ``main`` (argv in, result dict out).
         cases: keys of the :data:`BENCHMARK_CASES` to run (all by default).
         environment: versions and device facts recorded at the top of the report.
+        start: ``time.perf_counter()`` when the run began (the tool's start, so imports count); default: now.
     """
 
     def __init__(self, repo: str, out_dir: str, device: str, tiny: bool, compile_backend: Optional[str],
                  budget_s: float, benchmark_main: Callable[[list], dict], environment: dict,
-                 cases: Sequence[str] = tuple(case['key'] for case in BENCHMARK_CASES)):
-        self.start = time.perf_counter()
+                 cases: Sequence[str] = tuple(case['key'] for case in BENCHMARK_CASES), start: Optional[float] = None):
+        self.start = time.perf_counter() if start is None else start
         self.repo, self.out_dir, self.device = repo, out_dir, device
         self.size = TINY_SIZE if tiny else FULL_SIZE
         self.compile_backend, self.budget_s, self.benchmark_main = compile_backend, budget_s, benchmark_main
@@ -131,11 +135,19 @@ class GpuReport:
     def elapsed(self) -> float:
         return time.perf_counter() - self.start
 
+    def longest_of_kind(self, kind: str) -> float:
+        """Seconds of the longest part of ``kind`` run so far (0 before the first)."""
+        return max([part['seconds'] for part in self.report['parts']
+                    if part['status'] != 'skipped' and part['kind'] == kind], default=0.0)
+
     def run_part(self, part: dict, work: Callable[[], dict]) -> None:
-        """Run ``work`` unless the budget is spent; record its result, its error or why it was skipped."""
-        started = self.elapsed()
+        """Run ``work`` if the time left holds it; record its result, its error or why it was skipped."""
+        started, expected = self.elapsed(), self.longest_of_kind(part['kind'])
         if started > self.budget_s:
             part.update(status='skipped', reason=f'time budget of {self.budget_s:.0f} s spent ({started:.0f} s)')
+        elif started + expected > self.budget_s:
+            part.update(status='skipped', reason=f'time budget of {self.budget_s:.0f} s: at {started:.0f} s, too '
+                                                 f'little left for a part that takes up to {expected:.0f} s')
         else:
             try:
                 part.update(status='done', result=work())
@@ -148,7 +160,8 @@ class GpuReport:
         self.write()
 
     def benchmark_part(self, case: dict, mode: str) -> None:
-        part = dict(kind='benchmark', name=case['name'], config=case['config'], teacher=mode)
+        part = dict(kind='compiled_benchmark' if mode == 'compiled' else 'benchmark', name=case['name'],
+                    config=case['config'], teacher=mode)
         reason = mode_unavailable(mode, self.device, self.compile_backend)
         if reason:
             part.update(status='skipped', reason=reason, started_s=self.elapsed(), seconds=0.0)
@@ -235,7 +248,7 @@ def markdown_table(report: dict) -> str:
              '| config | input | teacher | student step (ms) | teacher forward (ms) | distillation step (ms) | '
              'distill images/s | overhead (quartiles) | peak MB (student / teacher / distill) | first compiled '
              'call (s) |', '|---|---|---|---|---|---|---|---|---|---|']
-    lines += [_benchmark_row(part, size) for part in report['parts'] if part['kind'] == 'benchmark']
+    lines += [_benchmark_row(part, size) for part in report['parts'] if part['kind'].endswith('benchmark')]
     for part in report['parts']:
         if part['kind'] != 'amp_training':
             continue
