@@ -49,7 +49,7 @@ from image_checks import assert_real_png
 DOCS = REPO / 'docs'
 DOC_ORDER = ('getting_started.md', 'architecture.md', 'writing_a_distillation_config.md', 'adding_a_loss.md',
              'datasets.md', 'unlabeled_images.md', 'teacher_cache.md', 'methods.md', 'reliability.md', 'benchmarks.md',
-             'teachers.md', 'model_converters.md', 'reproducing_the_papers.md')
+             'gpu_report.md', 'teachers.md', 'model_converters.md', 'reproducing_the_papers.md')
 SANDBOX_COPIES = ('configs', 'distillation_configs', 'tools', 'mmseg_kd')
 SMALL_TRAINING = ['--cfg-options', 'train_cfg.max_iters=1', 'train_cfg.val_interval=1',
                   'default_hooks.checkpoint.interval=1', 'param_scheduler.0.end=1',
@@ -129,6 +129,9 @@ COVERED_ELSEWHERE = (
              (('tests/test_datasets.py', "run(PYTHON, 'tools/dataset_converters/cityscapes.py', root)"),)),
     Coverage('python tools/analysis/benchmark.py', 'tests/test_performance.py (runs the benchmark on the CPU)',
              (('tests/test_performance.py', "'tools/analysis/benchmark.py'"),)),
+    Coverage('python tools/analysis/gpu_report.py', 'tests/test_gpu_report.py (the same parts on the CPU at the tiny '
+             'size; the full run needs a GPU and minutes)',
+             (('tests/test_gpu_report.py', "'tools/analysis/gpu_report.py', '--device', 'cpu', '--tiny'"),)),
     Coverage('python tools/model_converters/cirkd2mmseg.py', 'tests/test_paper_architectures.py (runs it on a file '
              "in CIRKD's layout; the converters need the authors' downloads)",
              (('tests/test_paper_architectures.py', "'tools/model_converters/cirkd2mmseg.py'"),)),

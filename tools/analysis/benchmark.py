@@ -2,7 +2,7 @@
 
     python tools/analysis/benchmark.py CONFIG [--batch-size 2] [--input-size 512 1024] [--iters 20] [--warmup 5]
                                               [--device cuda] [--teacher-dtype bfloat16] [--iteration N]
-                                              [--cached] [--out result.json]
+                                              [--cached] [--compile-teacher inductor] [--out result.json]
 
 On the current device, after warm-up, it times (``--iters`` rounds, the steps alternating within each round) three
 steps on the same synthetic batch:
@@ -22,8 +22,10 @@ steps ``t(distill) / t(student)`` (median over rounds, with quartiles: what ``co
 (CUDA: ``max_memory_allocated`` above the memory in use before the step; CPU: the process's peak resident memory
 while the step runs, above its resident memory before it, using Linux's resettable high-water mark). Output: a table
 (median times), and JSON with ``--out``. The teacher's weights do not change the timings, so the teacher checkpoint is
-not loaded. The steps run at training iteration ``--iteration`` (default: the
-middle of the config's schedule), so loss-weight schedules and a connector warm-up are where a run spends most steps.
+not loaded. ``--compile-teacher BACKEND`` times the teacher ``torch.compile``'d (the first call, compilation
+included, is reported apart and not timed with the steps). The steps run at training iteration ``--iteration``
+(default: the middle of the config's schedule), so loss-weight schedules and a connector warm-up are where a run
+spends most steps.
 """
 import argparse
 import json
@@ -43,6 +45,7 @@ from mmseg.structures import SegDataSample
 
 import mmseg_kd  # noqa: F401
 from mmseg_kd.analysis.peak_memory import PeakMemory
+from mmseg_kd.analysis.teacher_compile import compile_teacher
 from mmseg_kd.distillers.cached_teacher import CACHED_TAP, CachedTeacherLogits
 from mmseg_kd.engine.compute_budget import model_fingerprint
 from mmseg_kd.engine.input_sizes import training_size
@@ -67,6 +70,8 @@ def parse_args(argv=None):
                         help="training iteration the steps run at (default: half of the config's max_iters)")
     parser.add_argument('--cached', action='store_true',
                         help="also time the step with the teacher's logits served from a cache (logit taps only)")
+    parser.add_argument('--compile-teacher', metavar='BACKEND', default=None,
+                        help="torch.compile the teacher with this backend ('inductor'); its first call is timed apart")
     parser.add_argument('--out', help='write the results as JSON to this file')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args(argv)
@@ -191,6 +196,8 @@ def main(argv=None):
     distiller, size, iteration, fingerprint = build_distiller(args)
     distiller.train()
     inputs, samples = synthetic_batch(distiller, args.batch_size, size, args.device)
+    compile_seconds = None if args.compile_teacher is None else compile_teacher(distiller, inputs,
+                                                                                 args.compile_teacher)
     steps = step_functions(distiller, inputs, samples, args.cached)
 
     rounds, memory = time_steps(steps, args.iters, args.warmup, args.device), {}
@@ -210,6 +217,9 @@ def main(argv=None):
         torch=torch.__version__, batch_size=args.batch_size, input_size=list(size), iters=args.iters,
         training_iteration=iteration,
         teacher_dtype=str(distiller.teacher_autocast_dtype or 'float32').replace('torch.', ''),
+        teacher_channels_last=distiller.teacher_channels_last,
+        teacher_compile=None if compile_seconds is None else dict(backend=args.compile_teacher,
+                                                                  first_call_seconds=compile_seconds),
         seconds=seconds, images_per_second={k: args.batch_size / v for k, v in seconds.items()},
         peak_memory_mb=memory, overhead_ratio=spread['median'],
         overhead_ratio_quartiles=[spread['q1'], spread['q3']],
@@ -222,7 +232,8 @@ def main(argv=None):
         result.update(cached_cost_in_student_steps=cached_cost['median'],
                       cached_cost_in_student_steps_quartiles=[cached_cost['q1'], cached_cost['q3']])
     print(f"\n{args.config}\n{result['device_name']}, batch {args.batch_size}, {size[0]}x{size[1]}, "
-          f"teacher {result['teacher_dtype']}, median of {args.iters} after {args.warmup} warm-up\n")
+          f"teacher {result['teacher_dtype']}{', compiled' if compile_seconds else ''}, median of {args.iters} "
+          f"after {args.warmup} warm-up\n")
     print('| step | time (ms) | images/s | peak memory (MB) |\n|---|---|---|---|')
     for name in steps:
         print(f"| {name} | {seconds[name] * 1000:.1f} | {result['images_per_second'][name]:.2f} | "
@@ -237,6 +248,8 @@ def main(argv=None):
         print(f"with the teacher's logits from a cache, one step costs {cached_cost['median']:.3f} student steps "
               f"t(cached) / t(student) (median over rounds; quartiles {cached_cost['q1']:.3f}-"
               f"{cached_cost['q3']:.3f}; the pipeline's reading of the cache, in the data loader, not included)")
+    if compile_seconds is not None:
+        print(f'first compiled teacher call ({args.compile_teacher}, compilation included): {compile_seconds:.1f} s')
     if args.out:
         with open(args.out, 'w') as file:
             json.dump(result, file, indent=2)
