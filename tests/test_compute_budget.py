@@ -75,6 +75,8 @@ def test_a_step_cost_file_of_another_setting_is_refused(tmp_path):
             (dict(input_size=[512, 512]), r'input_size \[512, 512\] \(this config: \[64, 128\]\)'),
             (dict(input_size=[128, 256]), r'input_size \[128, 256\] \(this config: \[64, 128\]\)'),
             (dict(device='cuda:0'), "device 'cuda:0' \\(this run: 'cpu'\\)"),
+            (dict(teacher_compile=dict(backend='inductor', first_call_seconds=40.0)),
+             r"a compiled teacher \('inductor'; training runs it uncompiled\)"),
             (dict(model_fingerprint=model_fingerprint(other_losses.model)), 'model_fingerprint')):
         cfg.compute_budget.step_costs = step_costs(tmp_path / 'costs.json', cfg, **changes)
         with pytest.raises(ValueError, match=f'was measured for something else: {message}'):

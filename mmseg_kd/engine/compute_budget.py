@@ -94,6 +94,8 @@ def read_step_costs(cfg: Config, path: str) -> dict:
              if value is not None and record.get(key) != value]
     if str(record.get('device', '')).split(':')[0] != device:
         wrong.append(f"device {record.get('device')!r} (this run: {device!r})")
+    if record.get('teacher_compile') is not None:
+        wrong.append(f"a compiled teacher ({record['teacher_compile'].get('backend')!r}; training runs it uncompiled)")
     if wrong:
         raise UserInputError(f'compute_budget.step_costs: {path} was measured for something else: '
                              f"{'; '.join(wrong)}. A fingerprint differs when the student, teacher or losses changed. "
