@@ -60,6 +60,8 @@ VALID = {
     'InterIntraClassCorrelation': dict(LOGIT_TAPS),
     'IntraClassFeatureVariation': dict(FEATURE_TAPS),
     'KLDivergence': dict(LOGIT_TAPS, ignore_index=255),
+    'MaskedFeatureGeneration': dict(FEATURE_TAPS),
+    'OmniContrastiveDistillation': dict(FEATURE_TAPS, pool_size=1),  # 8x8 maps: no pooling before the 4x4 patches
     'MemoryPixelRegionContrast': dict(FEATURE_TAPS, **SMALL_MEMORY),
     'MiniBatchPixelRelation': dict(FEATURE_TAPS),
     'OverhaulFeatureDistillation': dict(student=FEATURE_NORM, teacher=FEATURE_NORM,
@@ -83,6 +85,16 @@ def case(owner, argument, loss, changes, expected):
 def refused(loss, message):
     """The problem of a loss whose constructor refuses an argument."""
     return f'{loss}(...) cannot be built: {message}'
+
+
+def own_refusal(loss, message):
+    """The problem of a loss whose constructor refuses an argument, with the message prefixed by the loss's name."""
+    return refused(loss, f'{loss}: {message}')
+
+
+MGD, AFDCD = 'MaskedFeatureGeneration', 'OmniContrastiveDistillation'
+UNKNOWN_SCHEDULE = ("unknown weight_schedule type 'Nope'; registered: ConstantWeight, LinearWarmupDecay, "
+                    'RemainingTraining, TrainingProgress')
 
 
 def schedule(**schedule_cfg):
@@ -381,6 +393,55 @@ CASES = [
     case('PairwiseSimilarityDistillation', 'detach_norm', 'PairwiseSimilarityDistillation', dict(detach_norm='on'),
          refused('PairwiseSimilarityDistillation', "PairwiseSimilarityDistillation: detach_norm must be True or False, "
                                                    "got 'on'")),
+    # MaskedFeatureGeneration (MGD) and OmniContrastiveDistillation (Af-DCD), whose constructors list the base's
+    # arguments too
+    case(MGD, 'student_channels', MGD, dict(student_channels=0),
+         own_refusal(MGD, 'student_channels must be None or an integer >= 1, got 0')),
+    case(MGD, 'teacher_channels', MGD, dict(teacher_channels=2.5),
+         own_refusal(MGD, 'teacher_channels must be None or an integer >= 1, got 2.5')),
+    case(MGD, 'mask_ratio', MGD, dict(mask_ratio=1.5),
+         own_refusal(MGD, 'mask_ratio must be a number in [0, 1], got 1.5')),
+    case(MGD, 'mask_type', MGD, dict(mask_type='corner'),
+         own_refusal(MGD, "mask_type must be one of ('random', 'center'), got 'corner'")),
+    case(MGD, 'projector', MGD, dict(projector='deep'),
+         own_refusal(MGD, "projector must be one of ('plain', 'enhanced'), got 'deep'")),
+    case(MGD, 'seed', MGD, dict(seed=-1),
+         own_refusal(MGD, 'seed must be None or an integer >= 0, got -1')),
+    case(MGD, 'max_grad_norm', MGD, dict(max_grad_norm=0),
+         own_refusal(MGD, 'max_grad_norm must be None or a number > 0, got 0')),
+    case(MGD, 'loss_weight', MGD, dict(loss_weight=-1.0),
+         own_refusal(MGD, 'loss_weight must be a number >= 0, got -1.0')),
+    case(AFDCD, 'teacher_channels', AFDCD, dict(teacher_channels=100),
+         own_refusal(AFDCD, "the teacher tap's 100 channels are not divisible by num_groups=16; tap a layer whose "
+                            'width is a multiple of it or change num_groups')),
+    case(AFDCD, 'student_channels', AFDCD, dict(student_channels=-4),
+         own_refusal(AFDCD, 'student_channels must be None or an integer >= 1, got -4')),
+    case(AFDCD, 'mask_type', AFDCD, dict(mask_type='edge'),
+         own_refusal(AFDCD, "mask_type must be one of ('random', 'center'), got 'edge'")),
+    case(AFDCD, 'projector', AFDCD, dict(projector='x'),
+         own_refusal(AFDCD, "projector must be one of ('plain', 'enhanced'), got 'x'")),
+    case(AFDCD, 'tau', AFDCD, dict(tau=0),
+         own_refusal(AFDCD, 'tau must be a number > 0, got 0')),
+    case(AFDCD, 'num_groups', AFDCD, dict(num_groups=0),
+         own_refusal(AFDCD, 'num_groups must be an integer >= 1, got 0')),
+    case(AFDCD, 'pool_size', AFDCD, dict(pool_size=0),
+         own_refusal(AFDCD, 'pool_size must be an integer >= 1, got 0')),
+    case(AFDCD, 'patch_size', AFDCD, dict(patch_size=1.5),
+         own_refusal(AFDCD, 'patch_size must be an integer >= 1, got 1.5')),
+    case(AFDCD, 'generation_weight', AFDCD, dict(generation_weight=-1),
+         own_refusal(AFDCD, 'generation_weight must be a number >= 0, got -1')),
+    case(AFDCD, 'contrast_weight', AFDCD, dict(contrast_weight='high'),
+         own_refusal(AFDCD, "contrast_weight must be a number >= 0, got 'high'")),
+    case(AFDCD, 'mask_ratio', AFDCD, dict(mask_ratio=-0.1),
+         own_refusal(AFDCD, 'mask_ratio must be a number in [0, 1], got -0.1')),
+    case(AFDCD, 'seed', AFDCD, dict(seed=1.5),
+         own_refusal(AFDCD, 'seed must be None or an integer >= 0, got 1.5')),
+    case(AFDCD, 'max_grad_norm', AFDCD, dict(max_grad_norm=-15),
+         own_refusal(AFDCD, 'max_grad_norm must be None or a number > 0, got -15')),
+    case(AFDCD, 'loss_weight', AFDCD, dict(loss_weight=-2),
+         own_refusal(AFDCD, 'loss_weight must be a number >= 0, got -2')),
+    case(MGD, 'weight_schedule', MGD, schedule(type='Nope'), refused(MGD, UNKNOWN_SCHEDULE)),
+    case(AFDCD, 'weight_schedule', AFDCD, schedule(type='Nope'), refused(AFDCD, UNKNOWN_SCHEDULE)),
     # ReceptiveTokenMaskedDistillation
     case('ReceptiveTokenMaskedDistillation', 'num_classes', 'ReceptiveTokenMaskedDistillation', dict(num_classes=0),
          refused('ReceptiveTokenMaskedDistillation', 'ReceptiveTokenMaskedDistillation: num_classes must be an '
