@@ -26,6 +26,7 @@ from mmseg_kd.distillers.cached_teacher import CACHED_TAP
 from mmseg_kd.distillers.model_config import resolve_model_config
 from mmseg_kd.distillers.teacher_checkpoint import load_teacher_checkpoint
 from mmseg_kd.engine.tool_errors import run_tool
+from mmseg_kd.utils.config_keys import merge_checked_options
 from mmseg_kd.utils.progress import track_progress
 from mmseg_kd.utils.user_input_error import UserInputError
 
@@ -45,7 +46,7 @@ def main():
     args = parse_args()
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+        merge_checked_options(cfg, args.cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     if not cfg.model.get('teacher', {}).get('cache'):
         raise UserInputError(f'{args.config} has no model.teacher.cache: this tool measures a teacher cache.')
