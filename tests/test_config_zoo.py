@@ -143,12 +143,14 @@ def random_token_file(num_tokens: int, num_classes: int) -> str:
 
 
 def build_for_test(path: str):
-    """The config's model as the tests run it: random teacher, BN instead of SyncBN, small memory banks, no
+    """The config's model as the tests run it: random teacher (run online: a teacher cache, which only a cached
+    teacher's run writes, is tested in tests/test_teacher_cache.py), BN instead of SyncBN, small memory banks, no
     large-input losses."""
     cfg = Config.fromfile(REPO / path)
     if cfg.model.type == 'SegDistiller':
         cfg.model = without_large_input_losses(cfg.model)
         cfg.model.teacher.checkpoint = None
+        cfg.model.teacher.pop('cache', None)
         for loss in cfg.model.distill_losses.values():
             if loss.type == 'MemoryPixelRegionContrast':
                 loss.update(pixel_memory_size=64, region_memory_size=16, pixel_contrast_size=64,

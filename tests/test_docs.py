@@ -87,7 +87,7 @@ COVERED_ELSEWHERE = (
              '`make demo` (trains the teacher)',
              ((DEMO, "TEACHER_CFG = 'configs/demo/pspnet_r101-d8_demo-cityscapes-64x128.py'"),
               (DEMO, "train(TEACHER_CFG, 'teacher', f'compute_budget.student_steps={args.teacher_iters}')"),
-              (DEMO, "run_tool('tools/train.py', config, '--work-dir', osp.join(WORK, name)"))),
+              (DEMO, "run_tool_process('tools/train.py', config, '--work-dir', osp.join(WORK, name)"))),
     Coverage('cp work_dirs/demo/teacher/', '`make demo` (copies the teacher checkpoint)',
              ((DEMO, "TEACHER_CKPT = osp.join(WORK, 'teacher_pspnet_r101.pth')"),
               (DEMO, "shutil.copy(osp.join(WORK, 'teacher'"))),
@@ -107,7 +107,8 @@ COVERED_ELSEWHERE = (
     Coverage('python tools/test.py distillation_configs/kd/kd_pspnet-r101_pspnet-r18_demo-8labeled-unlabeled_'
              'cityscapes.py',
              '`make demo` (evaluates the distilled student)',
-             ((DEMO, "run_tool('tools/test.py', config, checkpoint"), (DEMO, "evaluate(config, checkpoint, name)"))),
+             ((DEMO, "run_tool_process('tools/test.py', config, checkpoint"),
+              (DEMO, "evaluate(config, checkpoint, name)"))),
     Coverage('python tools/train.py configs/demo/pspnet_r18-d8_demo-cityscapes-64x128.py',
              '`make demo` (trains the student on every labeled scene at the compute budget)',
              ((DEMO, "STUDENT_CFG = 'configs/demo/pspnet_r18-d8_demo-cityscapes-64x128.py'"),

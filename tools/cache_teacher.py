@@ -130,7 +130,7 @@ def main():
     out = args.out or entry.get('cache')
     if not out:
         raise UserInputError('no cache folder: give --out DIR or set model.teacher.cache in the config.')
-    teacher_cfg = resolve_model_config(entry, 'model.teacher')
+    teacher_cfg = resolve_model_config(entry, 'teacher')
     with announce_step('building the teacher and loading its weights'), DefaultScope.overwrite_default_scope('mmseg'):
         teacher = MODELS.build(teacher_cfg)
         load_teacher_checkpoint(teacher, entry)

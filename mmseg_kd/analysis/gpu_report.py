@@ -67,7 +67,7 @@ def write_case_config(case: dict, repo: str, path: str) -> None:
     for role in ('student', 'teacher'):
         entry = cfg.model[role]
         inline = {key: value for key, value in entry.items() if key not in ('cfg_path', 'cfg_options')}
-        cfg.model[role] = ConfigDict(model=resolve_model_config(entry, f'model.{role}'), **inline)
+        cfg.model[role] = ConfigDict(model=resolve_model_config(entry, role), **inline)
     cfg.dump(path)
 
 

@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from mmseg_kd.losses.distill_loss import full_precision
 from mmseg_kd.losses.masked_feature_generation import MaskedFeatureGeneration
 from mmseg_kd.registry import MODELS
-from mmseg_kd.utils.argument_checks import integer_at_least, non_negative_number, positive_number
+from mmseg_kd.utils.argument_checks import integer_at_least, non_negative_number, temperature
 
 
 def patch_group_vectors(features: torch.Tensor, num_groups: int, patch_size: int) -> torch.Tensor:
@@ -82,7 +82,7 @@ class OmniContrastiveDistillation(MaskedFeatureGeneration):
                  contrast_weight: float = 1.0, seed: Optional[int] = None, max_grad_norm: Optional[float] = None,
                  loss_weight: float = 1.0, weight_schedule: Optional[dict] = None):
         name = type(self).__name__
-        self.tau = positive_number(name, 'tau', tau)
+        self.tau = temperature(name, 'tau', tau)
         self.num_groups = integer_at_least(name, 'num_groups', num_groups, 1)
         self.pool_size = integer_at_least(name, 'pool_size', pool_size, 1)
         self.patch_size = integer_at_least(name, 'patch_size', patch_size, 1)

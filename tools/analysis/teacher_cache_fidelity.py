@@ -53,7 +53,7 @@ def main():
     if args.photometric:
         for _, dataset in leaf_datasets(cfg.train_dataloader.dataset):
             dataset.pipeline.insert(len(dataset.pipeline) - 1, dict(type='PhotoMetricDistortion'))
-    teacher_cfg = resolve_model_config(cfg.model.teacher, 'model.teacher')
+    teacher_cfg = resolve_model_config(cfg.model.teacher, 'teacher')
     teacher = MODELS.build(teacher_cfg)
     load_teacher_checkpoint(teacher, cfg.model.teacher)
     teacher.to(args.device).eval()
