@@ -25,6 +25,7 @@ from mmengine.model import BaseModel, revert_sync_batchnorm
 from mmengine.registry import DefaultScope
 from torch import nn
 
+from mmseg_kd.distillers.frozen_teacher import FrozenTeacherHolder
 from mmseg_kd.distillers.model_config import resolve_model_config
 from mmseg_kd.distillers.teacher_checkpoint import load_teacher_checkpoint
 from mmseg_kd.losses.receptive_tokens import token_dice, token_masks
@@ -33,7 +34,7 @@ from mmseg_kd.utils.argument_checks import boolean, integer, integer_at_least
 
 
 @MODELS.register_module()
-class ReceptiveTokenLearner(BaseModel):
+class ReceptiveTokenLearner(FrozenTeacherHolder, BaseModel):
     """Learn ``num_tokens`` receptive tokens on a frozen teacher segmentor's decode-head logits.
 
     Args:
@@ -57,24 +58,13 @@ class ReceptiveTokenLearner(BaseModel):
         load_teacher_checkpoint(teacher_model, teacher)
         if not is_distributed():
             teacher_model = revert_sync_batchnorm(teacher_model)
-        teacher_model.requires_grad_(False)
-        self._teacher_holder = (teacher_model,)
+        self.hold_teacher(teacher_model)
         self.num_classes = integer_at_least(name, 'num_classes', num_classes, 1)
         self.num_tokens = integer_at_least(name, 'num_tokens', num_tokens, 2)
         self.ignore_index = integer(name, 'ignore_index', ignore_index)
         self.teacher_train_mode = boolean(name, 'teacher_train_mode', teacher_train_mode)
         self.tokens = nn.Parameter(torch.randn(self.num_tokens, self.num_classes) * 0.01)
         self.train(True)
-
-    @property
-    def teacher(self) -> nn.Module:
-        """The frozen teacher segmentor (not a submodule)."""
-        return self._teacher_holder[0]
-
-    def _apply(self, fn, recurse=True):
-        super()._apply(fn, recurse)
-        self.teacher._apply(fn, recurse)
-        return self
 
     def train(self, mode: bool = True):
         super().train(mode)

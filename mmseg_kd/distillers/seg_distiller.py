@@ -38,6 +38,7 @@ from mmseg_kd.distillers.cached_teacher import CachedTeacherLogits, checked_cach
 from mmseg_kd.distillers.distill_term import DistillConfigError
 from mmseg_kd.distillers.distillation_build import DRY_RUN_INPUT_SIZE, build_distillation
 from mmseg_kd.distillers.forward_for_taps import forward_for_taps
+from mmseg_kd.distillers.frozen_teacher import FrozenTeacherHolder
 from mmseg_kd.distillers.model_config import resolve_model_config
 from mmseg_kd.distillers.teacher_checkpoint import load_teacher_checkpoint
 from mmseg_kd.registry import MODELS
@@ -47,7 +48,7 @@ AUTOCAST_DTYPES = {None: None, 'float32': None, 'bfloat16': torch.bfloat16, 'flo
 
 
 @MODELS.register_module()
-class SegDistiller(BaseSegmentor):
+class SegDistiller(FrozenTeacherHolder, BaseSegmentor):
     """Distil a frozen teacher segmentor into a student segmentor.
 
     Args:
@@ -116,7 +117,6 @@ class SegDistiller(BaseSegmentor):
         if teacher.get('cache') is None:
             load_teacher_checkpoint(teacher_model, teacher)
         teacher_model.eval()
-        teacher_model.requires_grad_(False)
         if teacher.get('autocast_dtype') not in AUTOCAST_DTYPES:
             raise ValueError(f"teacher.autocast_dtype must be one of {sorted(k for k in AUTOCAST_DTYPES if k)} "
                              f"or None, got {teacher.get('autocast_dtype')!r}")
@@ -125,7 +125,7 @@ class SegDistiller(BaseSegmentor):
         self.teacher_bn_train = bool(teacher.get('bn_train', False))
         if self.teacher_channels_last:
             teacher_model.to(memory_format=torch.channels_last)
-        self._teacher_holder = (teacher_model,)
+        self.hold_teacher(teacher_model)
 
         built = build_distillation(
             dict(student=self.student, teacher=teacher_model), distill_losses, tap_check_input_size,
@@ -154,16 +154,6 @@ class SegDistiller(BaseSegmentor):
                 f"teacher tensors: {'; '.join(uncached)}. Remove teacher.cache to run the teacher online.")
         stride = checked_cache_stride(entry['cache'], entry, teacher_cfg, teacher_model.decode_head.num_classes)
         return CachedTeacherLogits(stride, entry['cache'])
-
-    @property
-    def teacher(self) -> nn.Module:
-        """The frozen teacher segmentor (not a submodule; see the module docstring)."""
-        return self._teacher_holder[0]
-
-    def _apply(self, fn, recurse=True):
-        super()._apply(fn, recurse)
-        self.teacher._apply(fn, recurse)
-        return self
 
     # ------------------------------------------------------------------ training
     def train(self, mode: bool = True):
