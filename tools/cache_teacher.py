@@ -37,6 +37,7 @@ from mmseg_kd.datasets.teacher_logit_cache import (
 )
 from mmseg_kd.distillers.cached_teacher import CACHED_TAP, teacher_identity
 from mmseg_kd.distillers.model_config import resolve_model_config
+from mmseg_kd.distillers.seg_distiller import is_distiller_config
 from mmseg_kd.distillers.teacher_checkpoint import load_teacher_checkpoint
 from mmseg_kd.engine.tool_errors import run_tool
 from mmseg_kd.utils.config_keys import merge_checked_options
@@ -123,7 +124,7 @@ def main():
     if args.cfg_options:
         merge_checked_options(cfg, args.cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmseg'))
-    if cfg.model.get('type') != 'SegDistiller':
+    if not is_distiller_config(cfg.model):
         raise UserInputError(f'{args.config}: model.type is {cfg.model.get("type")!r}; cache_teacher.py needs a '
                              'distillation config (model.type SegDistiller) whose teacher it runs.')
     entry = cfg.model.teacher

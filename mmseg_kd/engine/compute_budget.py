@@ -35,6 +35,7 @@ import torch
 from mmengine.config import Config, ConfigDict
 
 from mmseg_kd.distillers.model_config import resolve_model_config
+from mmseg_kd.distillers.seg_distiller import is_distiller_config
 from mmseg_kd.engine.input_sizes import training_size
 from mmseg_kd.utils.user_input_error import UserInputError
 
@@ -108,7 +109,7 @@ def _budgeted_iterations(cfg: Config, budget: dict) -> dict:
     if unknown:
         raise UserInputError(f'compute_budget: unknown keys {sorted(unknown)}; it takes student_steps and step_costs')
     student_steps = _positive_int(budget.get('student_steps'), 'student_steps')
-    if cfg.model.get('type') != 'SegDistiller':
+    if not is_distiller_config(cfg.model):
         return dict(student_steps=student_steps, cost_in_student_steps=1.0, iterations=student_steps,
                     step_costs=None)
     path = budget.get('step_costs')

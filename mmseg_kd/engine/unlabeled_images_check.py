@@ -26,6 +26,7 @@ from mmseg.registry import MODELS, TRANSFORMS
 from mmseg_kd.datasets.dataset_configs import nested_datasets
 from mmseg_kd.datasets.ignored_label_map import AddIgnoredLabelMap
 from mmseg_kd.distillers.model_config import resolve_model_config
+from mmseg_kd.distillers.seg_distiller import is_distiller_config
 from mmseg_kd.losses.distill_loss import DistillLoss
 from mmseg_kd.utils.constructor_defaults import configured_argument
 from mmseg_kd.utils.user_input_error import UserInputError
@@ -139,7 +140,7 @@ def check_unlabeled_images(cfg: Config) -> List[str]:
                                          f'{sorted(fill_values)}; give them all the ignore_index of the student')
     fill_value = fill_values.pop()
     model = cfg.get('model') or {}
-    if model.get('type') != 'SegDistiller':
+    if not is_distiller_config(model):
         raise UnlabeledImagesConfigError(
             f'{found[0][0]} adds unlabeled images (AddIgnoredLabelMap), but the model is {model.get("type")!r}, not '
             "a SegDistiller: a segmentor's own losses get nothing from unlabeled images. Train them in a "

@@ -47,6 +47,7 @@ import mmseg_kd  # noqa: F401
 from mmseg_kd.analysis.peak_memory import PeakMemory
 from mmseg_kd.analysis.teacher_compile import compile_teacher
 from mmseg_kd.distillers.cached_teacher import CACHED_TAP, CachedTeacherLogits
+from mmseg_kd.distillers.seg_distiller import is_distiller_config
 from mmseg_kd.engine.compute_budget import model_fingerprint
 from mmseg_kd.engine.input_sizes import training_size
 from mmseg_kd.utils.config_keys import merge_checked_options
@@ -81,7 +82,7 @@ def build_distiller(args):
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         merge_checked_options(cfg, args.cfg_options)
-    if cfg.model.get('type') != 'SegDistiller':
+    if not is_distiller_config(cfg.model):
         raise SystemExit(f'{args.config} is not a distillation config (model.type is {cfg.model.get("type")})')
     cfg.model.teacher.checkpoint = None
     cfg.model.teacher.pop('cache', None)  # a cached config is timed as its online twin; --cached adds the cached step
