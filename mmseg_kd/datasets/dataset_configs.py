@@ -65,7 +65,7 @@ def _type_name(step: dict) -> str:
     return step_type.__name__ if isinstance(step_type, type) else str(step_type).rsplit('.', 1)[-1]
 
 
-def _pipeline_crop(train_dataset: dict) -> Optional[Tuple[Tuple[int, int], str]]:
+def pipeline_crop(train_dataset: dict) -> Optional[Tuple[Tuple[int, int], str]]:
     """The ``crop_size`` of the first crop step of a training dataset's pipelines, with where it stands."""
     for where, dataset in leaf_datasets(train_dataset, 'train_dataloader.dataset'):
         for index, step in enumerate(dataset.get('pipeline') or []):
@@ -100,7 +100,7 @@ def training_input_size(cfg, preprocessor: Optional[dict] = None) -> Tuple[Tuple
         ValueError: none of the three gives a size (no crop, no preprocessor size, no readable training sample).
     """
     train_dataset = (cfg.get('train_dataloader') or {}).get('dataset') or {}
-    crop = _pipeline_crop(train_dataset)
+    crop = pipeline_crop(train_dataset)
     if crop is not None:
         return crop
     if preprocessor is None:

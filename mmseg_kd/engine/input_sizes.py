@@ -11,7 +11,7 @@ sample's size (:func:`mmseg_kd.datasets.dataset_configs.training_input_size`).
 """
 from typing import Tuple
 
-from mmseg_kd.datasets.dataset_configs import training_input_size
+from mmseg_kd.datasets.dataset_configs import pipeline_crop, training_input_size
 from mmseg_kd.distillers.seg_distiller import effective_data_preprocessor, is_distiller_config
 
 Size = Tuple[int, int]
@@ -23,6 +23,9 @@ def training_size(cfg) -> Tuple[Size, str]:
     Raises:
         ValueError: the config gives no way to tell (no crop, no preprocessor size, no readable training sample).
     """
+    crop = pipeline_crop((cfg.get('train_dataloader') or {}).get('dataset') or {})
+    if crop is not None:  # no need to load the student's config for its preprocessor
+        return crop
     return training_input_size(cfg, effective_data_preprocessor(cfg.get('model') or {}))
 
 
