@@ -9,6 +9,7 @@ import pytest
 from mmengine.config import Config
 
 from conftest import CWD_DISTILL_CFG, PYTHON, STUDENT_CFG, TEACHER_CFG
+from mmseg_kd.datasets.teacher_logit_cache import CACHE_FORMAT, write_manifest
 from mmseg_kd.engine.compute_budget import RECORD_FILE, apply_compute_budget, model_fingerprint
 from test_tools import run
 
@@ -83,12 +84,79 @@ def test_a_step_cost_file_of_another_setting_is_refused(tmp_path):
             apply_compute_budget(cfg)
 
 
+def cached_config(work_dir, cache_seconds=None, cache_device='cpu', **budget):
+    """``distill_config`` with a teacher cache whose manifest records ``cache_seconds`` on ``cache_device``."""
+    cfg = distill_config(work_dir, **budget)
+    cache = work_dir / 'cache'
+    cache.mkdir(exist_ok=True)
+    manifest = dict(format=CACHE_FORMAT, images={}, complete=True, device=cache_device)
+    if cache_seconds is not None:
+        manifest['seconds'] = cache_seconds
+    write_manifest(str(cache), manifest)
+    cfg.model.teacher.cache = str(cache)
+    return cfg
+
+
+@pytest.mark.parametrize('student_seconds, cache_seconds, cached_cost, iterations', [
+    (0.5, 30.0, 1.0, 540),  # 60 student steps off 600
+    (0.25, 30.0, 1.2, 400),  # (600 - 120) / 1.2
+    (0.1, 0.0, 1.05, 571),  # a cache that cost nothing: 600 / 1.05
+])
+def test_a_cached_teacher_pays_its_cache_once_then_its_cached_step_cost(tmp_path, student_seconds, cache_seconds,
+                                                                       cached_cost, iterations, capsys):
+    cfg = cached_config(tmp_path, cache_seconds, student_steps=600)
+    online = distill_config(tmp_path)
+    cfg.compute_budget.step_costs = step_costs(
+        tmp_path / 'costs.json', online, cost=2.5, cached_cost_in_student_steps=cached_cost,
+        cached_cost_in_student_steps_quartiles=[cached_cost, cached_cost], seconds=dict(student=student_seconds))
+    decided = apply_compute_budget(cfg)
+    one_off = cache_seconds / student_seconds
+    assert decided['iterations'] == cfg.train_cfg.max_iters == iterations == round((600 - one_off) / cached_cost)
+    assert decided['teacher_cache_student_steps'] == pytest.approx(one_off)
+    assert decided['cost_in_student_steps'] == cached_cost and decided['teacher_cache_counted'] is True
+    assert f"one-off cost, {one_off:.1f} student steps, comes off the budget: training {iterations}" \
+        in capsys.readouterr().out
+
+
+def test_a_cache_paid_for_elsewhere_can_be_left_out_with_a_real_boolean(tmp_path):
+    cfg = cached_config(tmp_path, 30.0, student_steps=600, count_teacher_cache=False)
+    cfg.compute_budget.step_costs = step_costs(tmp_path / 'costs.json', distill_config(tmp_path),
+                                               cached_cost_in_student_steps=1.2, seconds=dict(student=0.5))
+    decided = apply_compute_budget(cfg)
+    assert decided['iterations'] == 500 and decided['teacher_cache_student_steps'] == 0.0
+    assert decided['teacher_cache_counted'] is False
+    for value in ('False', 0, None):
+        cfg = cached_config(tmp_path, 30.0, student_steps=600, count_teacher_cache=value)
+        cfg.compute_budget.step_costs = str(tmp_path / 'costs.json')
+        with pytest.raises(ValueError, match='count_teacher_cache must be True or False'):
+            apply_compute_budget(cfg)
+
+
+def test_what_the_cached_budget_cannot_count_is_refused(tmp_path):
+    online = distill_config(tmp_path)
+    for cache_seconds, cache_device, record_changes, message in (
+            (30.0, 'cpu', dict(), 'has no positive cached_cost_in_student_steps .a config with teacher.cache needs '
+                                  'a record of benchmark.py --cached'),
+            (None, 'cpu', dict(cached_cost_in_student_steps=1.0), 'records no time spent writing it'),
+            (30.0, 'cuda', dict(cached_cost_in_student_steps=1.0), "written on 'cuda', the step costs were measured "
+                                                                   "on 'cpu'"),
+            (300.0, 'cpu', dict(cached_cost_in_student_steps=1.0), 'cost 600.0 student steps, the whole budget of '
+                                                                   '600: raise student_steps')):
+        cfg = cached_config(tmp_path, cache_seconds, cache_device, student_steps=600)
+        cfg.compute_budget.step_costs = step_costs(tmp_path / 'costs.json', online, seconds=dict(student=0.5),
+                                                   **record_changes)
+        with pytest.raises(ValueError, match=message):
+            apply_compute_budget(cfg)
+
+
 def test_the_teacher_checkpoint_path_does_not_change_the_fingerprint():
     cfg = distill_config('.')
     moved = distill_config('.')
     moved.model.teacher.checkpoint = 'elsewhere/teacher.pth'
     assert model_fingerprint(cfg.model) == model_fingerprint(moved.model)
     moved.model.teacher.checkpoint_sha256 = 'e1e1100f'
+    assert model_fingerprint(cfg.model) == model_fingerprint(moved.model)
+    moved.model.teacher.cache = 'work_dirs/teacher_cache'  # measured as its online twin (benchmark.py --cached)
     assert model_fingerprint(cfg.model) == model_fingerprint(moved.model)
     faster = distill_config('.')
     faster.model.teacher.autocast_dtype = 'bfloat16'

@@ -2,12 +2,16 @@
 
 1. writes procedural street scenes in the Cityscapes layout to ``data/demo_cityscapes`` and a split of their
    training scenes into 8 labeled and the rest unlabeled (once; again when the generator's settings change);
-2. trains the teacher, PSPNet-R101, on every labeled training scene (once; cached in ``work_dirs/demo``);
-3. trains the student, PSPNet-R18, at one compute budget (``--student-steps`` steps of the student alone), four
+2. trains the teacher, PSPNet-R101, on every labeled training scene (once; cached in ``work_dirs/demo``), and
+   stores its logits for every training scene in ``work_dirs/demo/teacher_cache`` (``tools/cache_teacher.py``; once
+   per teacher);
+3. trains the student, PSPNet-R18, at one compute budget (``--student-steps`` steps of the student alone), five
    times: on the 8 labeled scenes alone; on the 8 labeled scenes plus the others as unlabeled images, with pixel-wise
-   KD from the teacher; on every labeled scene alone; on every labeled scene with CWD. Each distillation run trains
-   as many iterations as the budget pays for at its measured step cost (``compute_budget``; the costs are the
-   records in ``configs/demo/step_costs/``, ``--measure-step-costs`` measures them again on this machine);
+   KD from the teacher run online; the same with the teacher's logits read from the cache; on every labeled scene
+   alone; on every labeled scene with CWD. Each distillation run trains as many iterations as the budget pays for at
+   its measured step cost (``compute_budget``; the costs are the records in ``configs/demo/step_costs/``,
+   ``--measure-step-costs`` measures them again on this machine); the cached run pays the cache's one-off cost (the
+   teacher's time over every training scene, as the cache's manifest records it) out of the same budget;
 4. evaluates every model with ``tools/test.py``, prints one table, writes ``work_dirs/demo/results.json`` and draws
    the predictions side by side in ``work_dirs/demo/comparison.png`` (distilled students exported to plain mmseg
    checkpoints with ``tools/export_student.py``).
@@ -47,10 +51,15 @@ TEACHER_CFG = 'configs/demo/pspnet_r101-d8_demo-cityscapes-64x128.py'
 STUDENT_CFG = 'configs/demo/pspnet_r18-d8_demo-cityscapes-64x128.py'
 FEW_LABELS_CFG = 'configs/demo/pspnet_r18-d8_demo-cityscapes-64x128-8labeled.py'
 UNLABELED_KD_CFG = 'distillation_configs/kd/kd_pspnet-r101_pspnet-r18_demo-8labeled-unlabeled_cityscapes.py'
+CACHED_KD_CFG = 'distillation_configs/kd/kd_pspnet-r101_pspnet-r18_demo-8labeled-unlabeled-cached_cityscapes.py'
+TEACHER_CACHE = osp.join(WORK, 'teacher_cache')  # CACHED_KD_CFG's teacher.cache
 DISTILL_CFG = 'distillation_configs/cwd/cwd_pspnet-r101_pspnet-r18_demo_cityscapes.py'
 TEACHER_CKPT = osp.join(WORK, 'teacher_pspnet_r101.pth')
 TEACHER_RECORD = osp.join(WORK, 'teacher_pspnet_r101.json')  # how the cached teacher was trained
 SHIPPED_STEP_COSTS = 'configs/demo/step_costs'
+# The record of a cached config is its online twin's, measured with benchmark.py --cached (it holds both costs).
+STEP_COSTS_OF = {CACHED_KD_CFG: UNLABELED_KD_CFG}
+MEASURED_STEP_COSTS = osp.join(WORK, 'step_costs')  # --measure-step-costs writes them here
 
 
 @dataclass
@@ -124,8 +133,9 @@ def train(config: str, name: str, *options) -> dict:
     run_tool_process('tools/train.py', config, '--work-dir', osp.join(WORK, name), '--cfg-options', *options)
     seconds = time.time() - start
     with open(budget_record) as file:
-        iterations = json.load(file)['iterations']
-    return dict(seconds=round(seconds, 1), iterations=iterations, load=[load_before, load_average()])
+        budget = json.load(file)
+    return dict(seconds=round(seconds, 1), iterations=budget['iterations'], load=[load_before, load_average()],
+                cache_student_steps=budget.get('teacher_cache_student_steps'))
 
 
 def evaluate(config: str, checkpoint: str, name: str) -> float:
@@ -174,20 +184,39 @@ def teacher_row(args, scenes: dict) -> Row:
                evaluate(TEACHER_CFG, TEACHER_CKPT, 'teacher'), TEACHER_CFG, note)
 
 
+def teacher_cache() -> dict:
+    """Write the teacher's logits for every training scene into TEACHER_CACHE (a cache of an earlier teacher is
+    removed first; the tool resumes an interrupted one); returns the cache's recorded cost."""
+    from mmseg_kd.checkpoint.sha256 import file_sha256
+    from mmseg_kd.datasets.teacher_logit_cache import manifest_path, read_manifest
+
+    if osp.isfile(manifest_path(TEACHER_CACHE)) and \
+            read_manifest(TEACHER_CACHE)['teacher'].get('checkpoint_sha256') != file_sha256(TEACHER_CKPT):
+        shutil.rmtree(TEACHER_CACHE)
+    run_tool_process('tools/cache_teacher.py', CACHED_KD_CFG, '--device', 'cpu', '--cfg-options',
+                     f'model.teacher.checkpoint={TEACHER_CKPT}')
+    manifest = read_manifest(TEACHER_CACHE)
+    return dict(seconds=manifest['seconds'], images=len(manifest['images']))
+
+
 def step_costs_file(config: str, measure: bool) -> str:
     """The step-cost record of a distillation config: the shipped one, or measured now into work_dirs/demo."""
-    name = osp.splitext(osp.basename(config))[0] + '.json'
+    measured = STEP_COSTS_OF.get(config, config)
+    name = osp.splitext(osp.basename(measured))[0] + '.json'
     if not measure:
         return osp.join(SHIPPED_STEP_COSTS, name)
-    path = osp.join(WORK, 'step_costs', name)
-    os.makedirs(osp.dirname(path), exist_ok=True)
-    run_tool_process('tools/analysis/benchmark.py', config, '--batch-size', 4, '--device', 'cpu', '--iters', 11,
-             '--warmup', 2, '--out', path)
+    path = osp.join(MEASURED_STEP_COSTS, name)
+    if not osp.isfile(path):  # once per demo run (main empties the folder), also when two configs share it
+        os.makedirs(osp.dirname(path), exist_ok=True)
+        cached = ['--cached'] if measured in STEP_COSTS_OF.values() else []
+        run_tool_process('tools/analysis/benchmark.py', measured, '--batch-size', 4, '--device', 'cpu', '--iters',
+                         11, '--warmup', 2, *cached, '--out', path)
     return path
 
 
-def student_rows(args, scenes: dict) -> List[tuple]:
-    """(row, config, checkpoint) of the four student runs at the same compute budget."""
+def student_rows(args, scenes: dict, cache: dict) -> List[tuple]:
+    """(row, config, checkpoint) of the five student runs at the same compute budget; ``cache``: what writing the
+    teacher cache cost (``teacher_cache()``)."""
     labeled, unlabeled = scenes['num_train'], 0
     few_unlabeled = labeled - args.num_labeled
     budget = [f'compute_budget.student_steps={args.student_steps}', f'randomness.seed={args.seed}']
@@ -197,6 +226,9 @@ def student_rows(args, scenes: dict) -> List[tuple]:
         ('few_labels_kd', UNLABELED_KD_CFG,
          f'student PSPNet-R18, {args.num_labeled} labeled + {few_unlabeled} unlabeled, KD', args.num_labeled,
          few_unlabeled, UNLABELED_KD_CFG),
+        ('few_labels_kd_cached', CACHED_KD_CFG,
+         f'student PSPNet-R18, {args.num_labeled} labeled + {few_unlabeled} unlabeled, KD from the teacher cache',
+         args.num_labeled, few_unlabeled, CACHED_KD_CFG),
         ('all_labels', STUDENT_CFG, 'student PSPNet-R18, all labeled', labeled, unlabeled, None),
         ('all_labels_cwd', DISTILL_CFG, 'student PSPNet-R18, all labeled, CWD', labeled, unlabeled, DISTILL_CFG))
     rows = []
@@ -206,8 +238,12 @@ def student_rows(args, scenes: dict) -> List[tuple]:
             options += teacher + [f'compute_budget.step_costs={step_costs_file(distilled, args.measure_step_costs)}']
         run = train(config, name, *options)
         checkpoint = osp.join(WORK, name, f"iter_{run['iterations']}.pth")
+        note = f"load {run['load'][0]} -> {run['load'][1]}"
+        if run['cache_student_steps'] is not None:
+            note += (f"; teacher cache: {cache['seconds']:.0f} s once for {cache['images']} scenes, "
+                     f"{run['cache_student_steps']:.0f} student steps of the budget")
         row = Row(title, num_labeled, num_unlabeled, run['iterations'], run['seconds'],
-                  evaluate(config, checkpoint, name), config, f"load {run['load'][0]} -> {run['load'][1]}")
+                  evaluate(config, checkpoint, name), config, note)
         rows.append((row, config, checkpoint))
     return rows
 
@@ -251,6 +287,9 @@ def print_table(rows: List[Row], budget: int) -> None:
         seconds = f'{row.train_seconds:.0f}' + (' (cached)' if row.note.startswith('cached') else '')
         print(f'| {row.name} | {row.labeled_images} | {row.unlabeled_images} | {row.iterations} | {seconds} | '
               f'{row.val_miou:.2f} |')
+    for row in rows:
+        if 'teacher cache:' in row.note:
+            print(f"\n{row.name}: {row.note.split('; ', 1)[1]} (train time without it)")
 
 
 def parse_args():
@@ -279,31 +318,37 @@ def main():
     os.chdir(REPO)
     start = time.time()
     os.makedirs(WORK, exist_ok=True)
+    if args.measure_step_costs:
+        shutil.rmtree(MEASURED_STEP_COSTS, ignore_errors=True)
     scenes = prepare_data(args.num_train, args.num_val, args.num_labeled)
     rows = [teacher_row(args, scenes)]
-    students = student_rows(args, scenes)
+    cache = teacher_cache()
+    students = student_rows(args, scenes, cache)
     rows += [row for row, _, _ in students]
     print_table(rows, args.student_steps)
 
     pictured = {'teacher': (TEACHER_CFG, TEACHER_CKPT)}
-    for (row, config, checkpoint), title in zip(students, ('8 labeled', '8 labeled + unlabeled, KD', 'all labeled',
+    student_configs = {UNLABELED_KD_CFG: FEW_LABELS_CFG, CACHED_KD_CFG: FEW_LABELS_CFG, DISTILL_CFG: STUDENT_CFG}
+    for (row, config, checkpoint), title in zip(students, ('8 labeled', '8 labeled + unlabeled, KD',
+                                                           '8 labeled + unlabeled, cached KD', 'all labeled',
                                                            'all labeled, CWD')):
-        if config in (UNLABELED_KD_CFG, DISTILL_CFG):
+        if config in student_configs:
             exported = checkpoint.replace('.pth', '_student.pth')
             run_tool_process('tools/export_student.py', config, checkpoint, exported)
-            config, checkpoint = (FEW_LABELS_CFG if config == UNLABELED_KD_CFG else STUDENT_CFG), exported
+            config, checkpoint = student_configs[config], exported
         pictured[title] = (config, checkpoint)
     picture = osp.join(WORK, 'comparison.png')
     draw_comparison(pictured, picture)
 
-    results = dict(seed=args.seed, student_steps=args.student_steps, scenes=scenes,
+    results = dict(seed=args.seed, student_steps=args.student_steps, scenes=scenes, teacher_cache=cache,
                    total_seconds=round(time.time() - start, 1), rows=[asdict(row) for row in rows])
     with open(osp.join(WORK, 'results.json'), 'w') as file:
         json.dump(results, file, indent=2)
-    few, few_kd, full, full_cwd = (row.val_miou for row in rows[1:])
+    few, few_kd, few_kd_cached, full, full_cwd = (row.val_miou for row in rows[1:])
     print(f'\nWith {args.num_labeled} labeled scenes, distillation on the unlabeled ones changed the student by '
-          f'{few_kd - few:+.2f} mIoU; with every scene labeled, CWD changed it by {full_cwd - full:+.2f} mIoU '
-          f'(same compute in every student run).\nTable: {WORK}/results.json; picture: {picture}; checkpoints and '
+          f'{few_kd - few:+.2f} mIoU with the teacher online, {few_kd_cached - few:+.2f} with its cached logits (the '
+          f"cache's one-off cost paid from the budget); with every scene labeled, CWD changed it by "
+          f'{full_cwd - full:+.2f} mIoU (same compute in every student run).\nTable: {WORK}/results.json; picture: {picture}; checkpoints and '
           f'logs: {WORK}/; {results["total_seconds"]:.0f} s in all.')
 
 

@@ -24,6 +24,18 @@ The budget, the cost and the iterations are printed and written to ``<work_dir>/
 
 The cost counts the model's work (forward passes, losses, backward, optimizer step) as the benchmark times it on one
 batch; data loading, logging and validation come on top in both runs alike.
+
+A distiller with an offline teacher (``teacher=dict(..., cache=DIR)``, ``docs/teacher_cache.md``) pays for its
+teacher once, before training: its step cost is the record's ``cached_cost_in_student_steps`` (``benchmark.py
+--cached``, which times the config as its online twin, so the fingerprint leaves ``cache`` out), and the cache's
+one-off cost comes off the budget first::
+
+    one_off = cache seconds (the cache manifest's ``seconds``, summed over its processes)
+              / t(student step) (the record's ``seconds.student``, same device)
+    iterations = round((student_steps - one_off) / cached cost)
+
+``count_teacher_cache=False`` leaves the one-off cost out (a cache already paid for by other runs); the record says
+which was done.
 """
 import hashlib
 import json
@@ -34,6 +46,7 @@ from typing import Optional
 import torch
 from mmengine.config import Config, ConfigDict
 
+from mmseg_kd.datasets.teacher_logit_cache import read_manifest
 from mmseg_kd.distillers.model_config import resolve_model_config
 from mmseg_kd.distillers.seg_distiller import is_distiller_config
 from mmseg_kd.engine.input_sizes import training_size
@@ -46,7 +59,9 @@ COST_NEUTRAL_TEACHER_KEYS = ('checkpoint', 'checkpoint_sha256', 'checkpoint_cach
 MODEL_SOURCE_KEYS = ('cfg_path', 'cfg_options', 'model')
 RECORD_FILE = 'compute_budget.json'
 MEASURE_HINT = ('measure it with: python tools/analysis/benchmark.py CONFIG --batch-size B --input-size H W '
-                '--device DEVICE --out FILE (B, H x W: the batch and crop size the config trains with)')
+                '--device DEVICE --out FILE (B, H x W: the batch and crop size the config trains with; add --cached '
+                'for a config with teacher.cache)')
+BUDGET_KEYS = ('student_steps', 'step_costs', 'count_teacher_cache')
 
 
 def _plain(value):
@@ -61,10 +76,11 @@ def _plain(value):
 def model_fingerprint(model_cfg: dict) -> str:
     """A hash of what decides a distillation step's cost: the resolved student and teacher model configs and the
     rest of the distiller's config (losses, connectors, teacher precision); not the teacher's checkpoint, nor where
-    the model configs lie (a ``cfg_path`` with ``{{fileDirname}}`` is an absolute path)."""
+    the model configs lie (a ``cfg_path`` with ``{{fileDirname}}`` is an absolute path), nor a teacher ``cache``
+    (a cached config is measured as its online twin, whose record holds both step costs)."""
     model_cfg = _plain(model_cfg)
     teacher = {key: value for key, value in model_cfg['teacher'].items()
-               if key not in COST_NEUTRAL_TEACHER_KEYS + MODEL_SOURCE_KEYS}
+               if key not in COST_NEUTRAL_TEACHER_KEYS + MODEL_SOURCE_KEYS + ('cache',)}
     described = dict(model_cfg, student=_plain(resolve_model_config(model_cfg['student'], 'student')),
                      teacher=dict(teacher, model=_plain(resolve_model_config(model_cfg['teacher'], 'teacher'))))
     text = json.dumps(described, sort_keys=True, default=repr)
@@ -78,16 +94,19 @@ def _positive_int(value, name: str) -> int:
     return value
 
 
-def read_step_costs(cfg: Config, path: str) -> dict:
-    """The benchmark record at ``path``, checked against the config it is to budget."""
+def read_step_costs(cfg: Config, path: str, cost_key: str = 'distill_cost_in_student_steps') -> dict:
+    """The benchmark record at ``path``, checked against the config it is to budget; ``cost_key`` names the step
+    cost the budget reads (``cached_cost_in_student_steps`` for a cached teacher)."""
     if not osp.isfile(path):
         raise FileNotFoundError(f'compute_budget.step_costs: {path!r} does not exist; {MEASURE_HINT}')
     with open(path) as file:
         record = json.load(file)
-    cost = record.get('distill_cost_in_student_steps')
+    cost = record.get(cost_key)
     if not isinstance(cost, (int, float)) or cost <= 0:
-        raise UserInputError(f'compute_budget.step_costs: {path} has no positive distill_cost_in_student_steps (not a '
-                             f'record of tools/analysis/benchmark.py --out?); {MEASURE_HINT}')
+        cached = ' (a config with teacher.cache needs a record of benchmark.py --cached)' \
+            if cost_key.startswith('cached') else ''
+        raise UserInputError(f'compute_budget.step_costs: {path} has no positive {cost_key}{cached} (not a record of '
+                             f'tools/analysis/benchmark.py --out?); {MEASURE_HINT}')
     device = 'cuda' if torch.cuda.is_available() else 'cpu'
     expected = dict(model_fingerprint=model_fingerprint(cfg.model),
                     batch_size=cfg.train_dataloader.get('batch_size'), input_size=list(training_size(cfg)[0]))
@@ -104,11 +123,35 @@ def read_step_costs(cfg: Config, path: str) -> dict:
     return record
 
 
+def teacher_cache_student_steps(cache: str, record: dict) -> float:
+    """The one-off cost of the teacher cache in ``cache``, in student steps of ``record`` (a benchmark record).
+
+    Raises:
+        UserInputError: the manifest has no measured time, or was written on another device than the record's.
+    """
+    manifest = read_manifest(cache)
+    seconds, device = manifest.get('seconds'), str(manifest.get('device', ''))
+    fix = ('write the cache again with tools/cache_teacher.py, or leave its cost out with '
+           'compute_budget.count_teacher_cache=False')
+    if not isinstance(seconds, (int, float)) or seconds < 0:
+        raise UserInputError(f'compute_budget: the teacher cache {cache!r} records no time spent writing it '
+                             f'(manifest seconds {seconds!r}), so its one-off cost cannot be counted; {fix}.')
+    record_device = str(record.get('device', '')).split(':')[0]
+    if device.split(':')[0] != record_device:
+        raise UserInputError(f'compute_budget: the teacher cache {cache!r} was written on {device!r}, the step costs '
+                             f'were measured on {record_device!r}: its seconds cannot be turned into student steps; '
+                             f'{fix}.')
+    return seconds / float(record['seconds']['student'])
+
+
 def _budgeted_iterations(cfg: Config, budget: dict) -> dict:
-    unknown = set(budget) - {'student_steps', 'step_costs'}
+    unknown = set(budget) - set(BUDGET_KEYS)
     if unknown:
-        raise UserInputError(f'compute_budget: unknown keys {sorted(unknown)}; it takes student_steps and step_costs')
+        raise UserInputError(f'compute_budget: unknown keys {sorted(unknown)}; it takes {", ".join(BUDGET_KEYS)}')
     student_steps = _positive_int(budget.get('student_steps'), 'student_steps')
+    count_cache = budget.get('count_teacher_cache', True)
+    if not isinstance(count_cache, bool):
+        raise UserInputError(f'compute_budget.count_teacher_cache must be True or False, got {count_cache!r}')
     if not is_distiller_config(cfg.model):
         return dict(student_steps=student_steps, cost_in_student_steps=1.0, iterations=student_steps,
                     step_costs=None)
@@ -116,13 +159,23 @@ def _budgeted_iterations(cfg: Config, budget: dict) -> dict:
     if not path:
         raise UserInputError('compute_budget: a distillation config needs step_costs=FILE, the measured cost of its '
                              f'steps in student steps; {MEASURE_HINT}')
-    record = read_step_costs(cfg, path)
-    cost = float(record['distill_cost_in_student_steps'])
-    return dict(student_steps=student_steps, cost_in_student_steps=cost,
-                iterations=max(1, round(student_steps / cost)), step_costs=path,
-                measured_on=record.get('device_name', record.get('device')),
-                measured_load_average=record.get('load_average'),
-                cost_quartiles=record.get('distill_cost_in_student_steps_quartiles'))
+    cache = cfg.model.teacher.get('cache')
+    cost_key = 'cached_cost_in_student_steps' if cache else 'distill_cost_in_student_steps'
+    record = read_step_costs(cfg, path, cost_key)
+    cost = float(record[cost_key])
+    one_off = teacher_cache_student_steps(cache, record) if cache and count_cache else 0.0
+    if one_off >= student_steps:
+        raise UserInputError(f'compute_budget: writing the teacher cache {cache!r} cost {one_off:.1f} student steps, '
+                             f'the whole budget of {student_steps}: raise student_steps, or leave the cache out with '
+                             'compute_budget.count_teacher_cache=False if other runs paid for it.')
+    decided = dict(student_steps=student_steps, cost_in_student_steps=cost,
+                   iterations=max(1, round((student_steps - one_off) / cost)), step_costs=path,
+                   measured_on=record.get('device_name', record.get('device')),
+                   measured_load_average=record.get('load_average'),
+                   cost_quartiles=record.get(f'{cost_key}_quartiles'))
+    if cache:
+        decided.update(teacher_cache=cache, teacher_cache_counted=count_cache, teacher_cache_student_steps=one_off)
+    return decided
 
 
 def _stretch_schedule(cfg: Config, old: int, new: int) -> None:
@@ -177,7 +230,12 @@ def apply_compute_budget(cfg: Config) -> Optional[dict]:
     with open(record_path, 'w') as file:
         json.dump(decided, file, indent=2)
     cost = decided['cost_in_student_steps']
+    cache_note = ''
+    if decided.get('teacher_cache'):
+        cache_note = (f"; the teacher cache's one-off cost, {decided['teacher_cache_student_steps']:.1f} student "
+                      'steps, comes off the budget' if decided['teacher_cache_counted'] else
+                      "; the teacher cache's one-off cost is not counted (count_teacher_cache=False)")
     print(f"compute budget: {decided['student_steps']} student steps; one step of this config costs {cost:.3f} "
-          f"student steps ({decided['step_costs'] or 'a plain segmentor'}): training {new} iterations "
+          f"student steps ({decided['step_costs'] or 'a plain segmentor'}){cache_note}: training {new} iterations "
           f'(config: {old}); written to {record_path}', flush=True)
     return decided
