@@ -428,10 +428,15 @@ def test_the_cached_map_matches_the_teacher_on_an_unaugmented_crop_and_differs_o
     identity = [f'{dataset}.pipeline.{step}' for dataset in (labeled, unlabeled) for step in
                 ('2.ratio_range=(1.0,1.0)', '5.prob=0.0')]
     output = run(PYTHON, 'tools/analysis/teacher_cache_fidelity.py', CACHED_CFG, '--samples', '4', '--device', 'cpu',
-                 *cache_options(scenes, folder), f'model.teacher.checkpoint={r101_checkpoint}', *identity)
+                 '--top-k', '5', *cache_options(scenes, folder), f'model.teacher.checkpoint={r101_checkpoint}',
+                 *identity)
     kl, agreement = re.search(r'mean KL\(online \|\| cached\) per pixel ([\d.]+) nats.*agreement ([\d.]+)%',
                               output).groups()
     assert float(kl) < 1e-4 and float(agreement) > 99
+    # --top-k: what the top-5 storage loses of the teacher's own output (the argmax is kept)
+    kl, agreement = re.search(r'top-5 storage of the online map: mean KL\(online \|\| top-5\) per pixel ([\d.]+) '
+                              r'nats; argmax agreement ([\d.]+)%', output).groups()
+    assert 0 < float(kl) < 1 and float(agreement) > 99
 
 
 def distiller_cfg(cache, checkpoint, **changes):
