@@ -117,9 +117,13 @@ COVERED_ELSEWHERE = (
              '`make demo` (distils the student on every labeled scene at the compute budget)',
              ((DEMO, "DISTILL_CFG = 'distillation_configs/cwd/cwd_pspnet-r101_pspnet-r18_demo_cityscapes.py'"),
               (DEMO, "('all_labels_cwd', DISTILL_CFG"))),
-    Coverage('python tools/cache_teacher.py', 'tests/test_teacher_cache.py (caches 6 scenes, resumes an interrupted '
-             'cache; the documented run needs the demo teacher)',
-             (('tests/test_teacher_cache.py', "run(PYTHON, 'tools/cache_teacher.py', CACHED_CFG"),)),
+    Coverage('python tools/cache_teacher.py', 'tests/test_teacher_cache.py (caches 6 scenes, dense and top-5, resumes '
+             'an interrupted cache; the documented run needs the demo teacher)',
+             (('tests/test_teacher_cache.py', "run(PYTHON, 'tools/cache_teacher.py', CACHED_CFG"),
+              ('tests/test_teacher_cache.py', "r101_checkpoint, '--top-k', '5')"))),
+    Coverage('bash tools/dist_cache_teacher.sh ', 'tests/test_teacher_cache.py (the tool with 2 CPU processes on 6 '
+             'scenes, compared with the one-process cache; the documented run needs the demo teacher)',
+             (('tests/test_teacher_cache.py', "run('bash', 'tools/dist_cache_teacher.sh', CACHED_CFG, 2"),)),
     Coverage('python tools/train.py distillation_configs/kd/kd_pspnet-r101_pspnet-r18_demo-8labeled-unlabeled-cached_'
              'cityscapes.py', 'tests/test_teacher_cache.py (trains 2 iterations from a cache, the teacher file absent)',
              (('tests/test_teacher_cache.py', 'def test_train_py_distils_from_the_cache_alone('),)),

@@ -1,5 +1,6 @@
-"""The launch scripts and small tools check their arguments: GPUS of dist_train.sh/dist_test.sh, the rank's error block
-printed last under torchrun, fetch_teacher.py's check of a cached file without hash, a vanishing temperature."""
+"""The launch scripts and small tools check their arguments: GPUS of dist_train.sh/dist_test.sh/dist_cache_teacher.sh,
+the rank's error block printed last under torchrun, fetch_teacher.py's check of a cached file without hash, a vanishing
+temperature."""
 import importlib.util
 import inspect
 import os
@@ -17,7 +18,8 @@ from test_argument_checks import VALID
 from test_reliability import write_light_config
 from test_tools import free_port
 
-SCRIPT_ARGUMENTS = {'dist_train.sh': ['CONFIG'], 'dist_test.sh': ['CONFIG', 'CHECKPOINT']}
+SCRIPT_ARGUMENTS = {'dist_train.sh': ['CONFIG'], 'dist_test.sh': ['CONFIG', 'CHECKPOINT'],
+                    'dist_cache_teacher.sh': ['CONFIG']}
 
 
 @pytest.mark.parametrize('script', sorted(SCRIPT_ARGUMENTS))

@@ -1,6 +1,8 @@
 """The offline teacher cache: the cached map follows the image through mmseg's real transforms (checked against the
-image itself, whose pixels hold their own coordinates), the refusals, the cache tool's manifest and resume, and a
-tiny training run from the cache through tools/train.py."""
+image itself, whose pixels hold their own coordinates), the refusals, the cache tool's manifest, cost record and
+resume (with the partial manifests of an interrupted multi-process run), its top-k storage read back by the pipeline,
+the cache written by two processes through tools/dist_cache_teacher.sh, and a tiny training run from the cache
+through tools/train.py."""
 import importlib.util
 import itertools
 import json
@@ -26,12 +28,18 @@ from mmseg_kd.datasets.teacher_logit_cache import (
     CACHE_FORMAT,
     TeacherCacheError,
     file_sha256,
+    merged_manifest,
+    read_logit_map,
+    storage_of,
     write_logit_map,
     write_manifest,
 )
+from mmseg_kd.datasets.top_k_logits import top_k_dense, top_k_split
 from mmseg_kd.distillers.cached_teacher import CACHED_TAP, CachedTeacherLogits
 from mmseg_kd.distillers.distill_term import DistillConfigError
-from test_tools import run
+from mmseg_kd.utils.user_input_error import UserInputError
+from test_tools import free_port, run
+from test_top_k_logits import FLOAT16, log_sum_exp
 
 ORIGINAL = (48, 64)  # H, W of the stored image
 REFERENCE = (96, 128)  # the teacher saw it at twice that size
@@ -163,6 +171,41 @@ def test_an_image_the_cache_lacks_or_an_image_of_another_size_is_refused_naming_
         Compose([dict(type='LoadCachedTeacherLogits', cache=str(tmp_path / 'nowhere'))])
 
 
+def test_a_top_k_logit_file_is_one_uncompressed_npz_read_back_as_the_dense_map(tmp_path):
+    logits = (np.random.default_rng(0).normal(size=(19, 6, 8)) * 4).astype(np.float32)
+    entry = write_logit_map(str(tmp_path), f'/data/{IMAGE}', logits, top_k=3)
+    assert entry['file'] == 'logits/scene_leftImg8bit.npz' and entry['logit_shape'] == [19, 6, 8]
+    assert sorted(path.name for path in (tmp_path / 'logits').iterdir()) == ['scene_leftImg8bit.npz']  # no temp file
+    assert entry['sha256'] == file_sha256(str(tmp_path / entry['file']))
+    with np.load(tmp_path / entry['file']) as stored:
+        arrays = {key: stored[key] for key in stored.files}
+    assert {key: (array.dtype, array.shape) for key, array in arrays.items()} == {
+        'values': (np.float16, (3, 6, 8)), 'indices': (np.uint8, (3, 6, 8)), 'remainder': (np.float16, (6, 8))}
+    per_pixel = 3 * (2 + 1) + 2
+    assert 6 * 8 * per_pixel < (tmp_path / entry['file']).stat().st_size < 6 * 8 * per_pixel + 1000  # uncompressed
+    expected = top_k_dense(**top_k_split(logits, 3), num_classes=19)
+    np.testing.assert_array_equal(read_logit_map(str(tmp_path), entry, IMAGE), expected)
+    (tmp_path / entry['file']).write_bytes((tmp_path / entry['file']).read_bytes()[:200])
+    with pytest.raises(TeacherCacheError, match=r'the logit map of scene_leftImg8bit.png .* cannot be read'):
+        read_logit_map(str(tmp_path), entry, IMAGE)
+
+
+def test_merging_a_partial_manifest_adds_its_images_and_cost_and_refuses_another_stride():
+    manifest = dict(images={'a.png': 1, 'b.png': 2}, output_stride=8, seconds=2.0, images_computed=2, device='cuda',
+                    device_name='GPU')
+    part = dict(images={'b.png': 3, 'c.png': 4}, output_stride=8, seconds=0.5, images_computed=2, device='cpu',
+                device_name='CPU')
+    merged = merged_manifest(manifest, part, 'manifest.rank1.json')
+    assert merged['images'] == {'a.png': 1, 'b.png': 3, 'c.png': 4} and merged['output_stride'] == 8
+    assert merged['seconds'] == 2.5 and merged['images_computed'] == 4 and merged['device'] == 'cpu'
+    idle = dict(part, images={}, seconds=0.0, images_computed=0, output_stride=None)
+    assert merged_manifest(manifest, idle, 'manifest.rank1.json') == manifest  # a rank that stored nothing
+    legacy = dict(images={'a.png': 1}, output_stride=None)  # no cost keys: written before they existed
+    assert merged_manifest(legacy, part, 'x')['seconds'] == 0.5
+    with pytest.raises(TeacherCacheError, match=r"manifest.rank1.json: the teacher's output stride is 16 there, 8 in"):
+        merged_manifest(manifest, dict(part, output_stride=16), 'manifest.rank1.json')
+
+
 # ---------------------------------------------------------------------------------------------- the tool and training
 CACHED_CFG = REPO / 'distillation_configs/kd/kd_pspnet-r101_pspnet-r18_demo-8labeled-unlabeled-cached_cityscapes.py'
 
@@ -200,6 +243,11 @@ def test_the_tool_stores_every_training_image_with_its_manifest(cache, scenes, r
     manifest = json.loads((folder / 'manifest.json').read_text())
     assert manifest['complete'] and manifest['output_stride'] == 8 and manifest['num_classes'] == 19
     assert manifest['classes'][0] == 'road' and manifest['dtype'] == 'float16'
+    assert manifest['storage'] == 'dense' and manifest['top_k'] is None
+    # the cost record: the teacher forwards' wall time on this CPU
+    assert manifest['seconds'] > 0 and manifest['images_computed'] == 6
+    assert manifest['device'] == 'cpu' and 'CPU' in manifest['device_name']
+    assert not list(folder.glob('manifest.rank*'))  # the run's partial manifest was merged
     assert manifest['teacher']['checkpoint_sha256'] == file_sha256(r101_checkpoint)
     assert sorted(manifest['images']) == sorted(f'{name.split("/")[-1]}_leftImg8bit.png'
                                                 for name in training_image_names(scenes))
@@ -221,21 +269,29 @@ def test_the_tool_stores_every_training_image_with_its_manifest(cache, scenes, r
 
 def test_an_interrupted_cache_resumes_and_another_teachers_folder_is_refused(cache, scenes, tmp_path,
                                                                             r101_checkpoint):
+    """As left by an interrupted run of two processes: an image missing from the manifest, one torn file, and one
+    image only in rank 1's partial manifest (with its cost). The resumed run (one process) merges the partial
+    manifest, keeps its image and the intact ones, computes the missing and the torn one again, and adds its cost."""
     folder, _ = cache
     copy = tmp_path / 'cache'
     shutil.copytree(folder, copy)
     manifest = json.loads((copy / 'manifest.json').read_text())
-    torn_name, lost_name = sorted(manifest['images'])[:2]
+    torn_name, lost_name, partial_name = sorted(manifest['images'])[:3]
     lost = manifest['images'].pop(lost_name)
+    partial = manifest['images'].pop(partial_name)
     (copy / manifest['images'][torn_name]['file']).write_bytes(b'torn')
     manifest['complete'] = False
     (copy / 'manifest.json').write_text(json.dumps(manifest))
+    write_manifest(str(copy), dict(manifest, images={partial_name: partial}, seconds=1.5, images_computed=1), rank=1)
     output = run(PYTHON, 'tools/cache_teacher.py', CACHED_CFG, '--device', 'cpu', *cache_options(scenes, copy),
                  f'model.teacher.checkpoint={r101_checkpoint}')
     assert '6 training images, 4 already cached' in output  # the missing one and the torn one again
     resumed = json.loads((copy / 'manifest.json').read_text())
     assert resumed['complete'] and resumed['images'][lost_name] == lost  # the same bytes again
     assert resumed['images'][torn_name] == manifest['images'][torn_name]
+    assert resumed['images'][partial_name] == partial and not list(copy.glob('manifest.rank*'))
+    assert resumed['images_computed'] == manifest['images_computed'] + 1 + 2  # the cost of every run, summed
+    assert resumed['seconds'] > manifest['seconds'] + 1.5
     tool = cache_tool()
     identity = dict(resumed['teacher'])
     identity.pop('cfg_path')
@@ -254,6 +310,115 @@ def cache_tool():
     return module
 
 
+def cache_tool_arguments(scenes, folder, checkpoint, *options):
+    return [str(CACHED_CFG), '--device', 'cpu', '--out', str(folder), *options, *cache_options(scenes, folder),
+            f'model.teacher.checkpoint={checkpoint}']
+
+
+@pytest.fixture(scope='module')
+def top_k_cache(scenes, r101_checkpoint, tmp_path_factory):
+    """The tool's top-5 cache of the 6 training scenes, its main() run in this process (whose imports are paid)."""
+    folder = tmp_path_factory.mktemp('top_k_cache') / 'cache'
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv('LOCAL_RANK', '0')  # what parse_args sets for a launcher, undone afterwards
+        cache_tool().main(cache_tool_arguments(scenes, folder, r101_checkpoint, '--top-k', '5'))
+    return folder
+
+
+def test_the_top_k_cache_keeps_the_teachers_largest_logits_and_the_pipeline_reads_it_back_dense(top_k_cache, cache,
+                                                                                                 scenes):
+    """Against the dense cache of the same teacher: per pixel the 5 stored classes are the 5 largest logits, with
+    their values; the map read back has the full map's log-sum-exp (so its softmax on those classes) and argmax; the
+    pipeline steps serve it unchanged."""
+    dense_folder, _ = cache
+    manifest = json.loads((top_k_cache / 'manifest.json').read_text())
+    dense = json.loads((dense_folder / 'manifest.json').read_text())
+    assert manifest['complete'] and storage_of(manifest) == ('top_k', 5) and manifest['images_computed'] == 6
+    assert sorted(manifest['images']) == sorted(dense['images'])
+    for name, entry in manifest['images'].items():
+        assert entry['file'] == dense['images'][name]['file'][:-len('.npy')] + '.npz'
+        assert entry['logit_shape'] == dense['images'][name]['logit_shape'] == [19, 8, 16]
+        with np.load(top_k_cache / entry['file']) as stored:
+            assert stored['indices'].dtype == np.uint8 and stored['values'].dtype == stored['remainder'].dtype == \
+                np.float16
+            values, indices = stored['values'].astype(np.float32), stored['indices'].astype(np.int64)
+        full = np.load(dense_folder / dense['images'][name]['file']).astype(np.float32)
+        np.testing.assert_allclose(values, np.take_along_axis(full, indices, 0), **FLOAT16)
+        others = full.copy()
+        np.put_along_axis(others, indices, -np.inf, 0)
+        assert (values.min(axis=0) >= others.max(axis=0) - 2e-2).all()  # the largest, float16 ties aside
+        read = read_logit_map(str(top_k_cache), entry, name)
+        np.testing.assert_allclose(log_sum_exp(read), log_sum_exp(full), atol=1e-2)
+        top = np.take_along_axis(full, read.argmax(axis=0)[None], 0)[0]
+        assert (top >= full.max(axis=0) - 2e-2).all()  # the argmax class, float16 ties aside
+    image = 'aachen_000000_000000_leftImg8bit.png'
+    packed = Compose([dict(type='LoadImageFromFile'), dict(type='LoadCachedTeacherLogits', cache=str(top_k_cache)),
+                      dict(type='PackSegInputsWithTeacherLogits')])(
+        dict(img_path=f'{scenes}/leftImg8bit/train/aachen/{image}', seg_fields=[]))
+    np.testing.assert_allclose(packed['data_samples'].gt_teacher_logits.data.numpy(),
+                               read_logit_map(str(top_k_cache), manifest['images'][image], image), atol=1e-4)
+
+
+def test_resuming_in_another_storage_or_a_k_that_keeps_every_logit_is_refused(cache, top_k_cache, scenes, tmp_path,
+                                                                             r101_checkpoint):
+    tool = cache_tool()
+    dense_folder, _ = cache
+    manifest = json.loads((dense_folder / 'manifest.json').read_text())
+    identity = dict(manifest['teacher'])
+    identity.pop('cfg_path')
+    refused = [(dense_folder, 5, r'holds a cache in dense storage \(its manifest.json\), this run asks for top-5 '
+                                 r'storage: resume it with no --top-k, or give another --out folder'),
+               (top_k_cache, None, r'holds a cache in top-5 storage .*asks for dense storage: resume it with '
+                                   r'--top-k 5'),
+               (top_k_cache, 3, r'holds a cache in top-5 storage .*asks for top-3 storage: resume it with --top-k 5')]
+    for folder, top_k, message in refused:
+        with pytest.raises(TeacherCacheError, match=message):
+            tool.start_manifest(str(folder), identity, 'x.py', manifest['classes'], top_k)
+    # a cache written before the storage and cost keys existed is dense, and resumes as such
+    legacy = tmp_path / 'legacy'
+    shutil.copytree(dense_folder, legacy)
+    old = {key: value for key, value in manifest.items()
+           if key not in ('storage', 'top_k', 'seconds', 'images_computed', 'device', 'device_name')}
+    (legacy / 'manifest.json').write_text(json.dumps(old))
+    assert storage_of(old) == ('dense', None)
+    resumed = tool.start_manifest(str(legacy), identity, 'x.py', manifest['classes'])
+    assert resumed['images'] == manifest['images'] and resumed['seconds'] == 0 and resumed['images_computed'] == 0
+    with pytest.raises(TeacherCacheError, match='holds a cache in dense storage'):
+        tool.start_manifest(str(legacy), identity, 'x.py', manifest['classes'], 5)
+    with pytest.raises(UserInputError, match=r'--top-k 19: the teacher has 19 classes, so K >= C keeps every logit'):
+        tool.main(cache_tool_arguments(scenes, tmp_path / 'unused', r101_checkpoint, '--top-k', '19'))
+
+
+def test_two_processes_write_the_cache_one_process_writes(cache, scenes, tmp_path, r101_checkpoint):
+    """bash tools/dist_cache_teacher.sh CONFIG 2 (torchrun, gloo on the CPU): each rank computes half the images,
+    rank 0 alone reports and merges the partial manifests. Compared with the one-process cache: the same images and
+    entries, and logits equal within float16 rounding. (The files are bitwise equal when both runs compute with the
+    same number of threads, as under OMP_NUM_THREADS=1, which torchrun sets; with another, a few float16 values
+    differ in their last bit.)"""
+    folder, _ = cache
+    shared = tmp_path / 'cache'
+    output = run('bash', 'tools/dist_cache_teacher.sh', CACHED_CFG, 2, *cache_tool_arguments(scenes, shared,
+                                                                                            r101_checkpoint)[1:],
+                 PORT=free_port())
+    assert output.count('6 training images, 0 already cached') == 1 and '2 processes' in output
+    assert output.count('caching teacher logits in') == 1 and output.count('teacher cache complete: 6 images') == 1
+    assert '3/3' in output and '6/6' not in output  # rank 0's progress bar counts its half
+    assert output.count('teacher weights loaded from') == 1
+    single = json.loads((folder / 'manifest.json').read_text())
+    double = json.loads((shared / 'manifest.json').read_text())
+    assert double['complete'] and not list(shared.glob('manifest.rank*'))
+    for key in ('format', 'teacher', 'classes', 'num_classes', 'output_stride', 'dtype', 'storage', 'top_k'):
+        assert double[key] == single[key], key
+    assert sorted(double['images']) == sorted(single['images'])
+    for name, entry in double['images'].items():
+        assert {key: value for key, value in entry.items() if key != 'sha256'} == \
+            {key: value for key, value in single['images'][name].items() if key != 'sha256'}
+        assert entry['sha256'] == file_sha256(str(shared / entry['file']))
+        np.testing.assert_allclose(np.load(shared / entry['file']).astype(np.float32),
+                                   np.load(folder / entry['file']).astype(np.float32), rtol=2e-3, atol=2e-3)
+    assert double['seconds'] > 0 and double['images_computed'] == 6 and double['device'] == 'cpu'
+
+
 def test_the_cached_map_matches_the_teacher_on_an_unaugmented_crop_and_differs_on_a_rescaled_one(cache, scenes,
                                                                                                  r101_checkpoint):
     """teacher_cache_fidelity.py with the resize at ratio 1, the whole-image crop and no flip: the crop is the
@@ -263,10 +428,15 @@ def test_the_cached_map_matches_the_teacher_on_an_unaugmented_crop_and_differs_o
     identity = [f'{dataset}.pipeline.{step}' for dataset in (labeled, unlabeled) for step in
                 ('2.ratio_range=(1.0,1.0)', '5.prob=0.0')]
     output = run(PYTHON, 'tools/analysis/teacher_cache_fidelity.py', CACHED_CFG, '--samples', '4', '--device', 'cpu',
-                 *cache_options(scenes, folder), f'model.teacher.checkpoint={r101_checkpoint}', *identity)
+                 '--top-k', '5', *cache_options(scenes, folder), f'model.teacher.checkpoint={r101_checkpoint}',
+                 *identity)
     kl, agreement = re.search(r'mean KL\(online \|\| cached\) per pixel ([\d.]+) nats.*agreement ([\d.]+)%',
                               output).groups()
     assert float(kl) < 1e-4 and float(agreement) > 99
+    # --top-k: what the top-5 storage loses of the teacher's own output (the argmax is kept)
+    kl, agreement = re.search(r'top-5 storage of the online map: mean KL\(online \|\| top-5\) per pixel ([\d.]+) '
+                              r'nats; argmax agreement ([\d.]+)%', output).groups()
+    assert 0 < float(kl) < 1 and float(agreement) > 99
 
 
 def distiller_cfg(cache, checkpoint, **changes):

@@ -193,11 +193,11 @@ def test_one_image_per_process_with_batch_norm_names_the_batch_size(tmp_path, ci
     assert 'Expected more than 1 value per channel when training' in log.read_text()
 
 
-@pytest.mark.parametrize('script', ['dist_train.sh', 'dist_test.sh'])
+@pytest.mark.parametrize('script', ['dist_train.sh', 'dist_test.sh', 'dist_cache_teacher.sh'])
 def test_a_busy_distributed_port_names_the_variable_to_change(script):
     with socket.create_server(('127.0.0.1', 0)) as busy:
         port = busy.getsockname()[1]
-        arguments = ['CONFIG', '2'] if script == 'dist_train.sh' else ['CONFIG', 'CHECKPOINT', '2']
+        arguments = ['CONFIG', 'CHECKPOINT', '2'] if script == 'dist_test.sh' else ['CONFIG', '2']
         result = subprocess.run(['bash', f'tools/{script}', *arguments], cwd=REPO, capture_output=True, text=True,
                                 env=dict(os.environ, PYTHON=PYTHON, PORT=str(port)), timeout=120)
     assert result.returncode == 1

@@ -11,45 +11,6 @@ fi
 CONFIG=$1
 CHECKPOINT=$2
 GPUS=$3
-NNODES=${NNODES:-1}
-NODE_RANK=${NODE_RANK:-0}
-PORT=${PORT:-29500}
-MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
-PYTHON=${PYTHON:-python}
-TOOLS=$(cd "$(dirname "$0")" && pwd)
-if ! [[ "$GPUS" =~ ^[0-9]+$ ]] || [ "$((10#$GPUS))" -lt 1 ]; then
-    echo "dist_test.sh: GPUS must be an integer >= 1, got '$GPUS'" >&2
-    echo "$USAGE" >&2
-    exit 2
-fi
-
-# The first node hosts torchrun's rendezvous on PORT: a port in use (another distributed job on this machine) would
-# end in torch's EADDRINUSE traceback.
-if [ "$NODE_RANK" = 0 ] && ! "$PYTHON" -c 'import socket, sys; socket.create_server(("", int(sys.argv[1]))).close()' \
-        "$PORT" 2>/dev/null; then
-    echo "dist_test.sh: port $PORT is already in use on this machine (another distributed job?). Give this job another" \
-         "port, e.g. PORT=$((PORT + 1)) bash tools/dist_test.sh ..." >&2
-    exit 1
-fi
-
-# A rank that stops on a mistake of the user's writes its error block into MMSEG_KD_ERROR_DIR
-# (mmseg_kd/engine/tool_errors.py); it is printed after torchrun's own report, so that it comes last.
-MMSEG_KD_ERROR_DIR=$(mktemp -d)
-export MMSEG_KD_ERROR_DIR
-trap 'rm -rf "$MMSEG_KD_ERROR_DIR"' EXIT
-status=0
-PYTHONPATH="$TOOLS/..${PYTHONPATH:+:$PYTHONPATH}" \
-"$PYTHON" -m torch.distributed.run \
-    --nnodes="$NNODES" \
-    --node_rank="$NODE_RANK" \
-    --master_addr="$MASTER_ADDR" \
-    --nproc_per_node="$GPUS" \
-    --master_port="$PORT" \
-    "$TOOLS/test.py" "$CONFIG" "$CHECKPOINT" --launcher pytorch "${@:4}" || status=$?
-if [ "$status" != 0 ]; then
-    first=$(ls "$MMSEG_KD_ERROR_DIR" | sort -n | head -n 1)  # the lowest rank's block (rank 0's if it stopped)
-    if [ -n "$first" ]; then
-        cat "$MMSEG_KD_ERROR_DIR/$first" >&2
-    fi
-fi
-exit "$status"
+source "$(dirname "$0")/dist_launch.sh"
+check_gpus
+torchrun_tool test.py "$CONFIG" "$CHECKPOINT" --launcher pytorch "${@:4}"

@@ -56,9 +56,9 @@ class LoadCachedTeacherLogits(BaseTransform):
     Place it right after the resize (``RandomResize``/``Resize``) and before the crop and flip.
 
     Required keys: ``img_path``, ``img`` (H, W, 3) as resized; ``scale_factor`` (w, h) if a resize ran.
-    Added keys: ``cached_teacher_logits`` (C, h, w) float16, ``cached_teacher_entry`` (its manifest entry),
-    ``cached_teacher_scale_factor``, ``cached_teacher_stride``, ``cached_teacher_cache`` (the folder), and the
-    coordinate field (H, W, 2) float32, appended to ``seg_fields``.
+    Added keys: ``cached_teacher_logits`` (C, h, w) float16 (float32 from a top-k cache), ``cached_teacher_entry``
+    (its manifest entry), ``cached_teacher_scale_factor``, ``cached_teacher_stride``, ``cached_teacher_cache`` (the
+    folder), and the coordinate field (H, W, 2) float32, appended to ``seg_fields``.
 
     Args:
         cache: the cache folder written by ``tools/cache_teacher.py``.

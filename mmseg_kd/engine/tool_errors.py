@@ -17,9 +17,10 @@ Under torchrun (or srun) every rank usually fails the same way: rank 0 prints th
 :data:`OTHER_RANKS_WAIT_S` seconds first. When rank 0 failed too, the launcher stops them (torchrun ends the other
 workers as soon as one exits, as does ``srun --kill-on-bad-exit``) and the block appears once; when only that rank
 failed (its share of the data, say), its block appears after the wait. Torchrun's own report of the failed worker
-(a ``ChildFailedError`` traceback) would follow and bury it, so ``tools/dist_train.sh``/``dist_test.sh`` name a folder
-in :data:`ERROR_DIR_VARIABLE`: there each rank writes its block, as the file ``<rank>``, instead of printing it, and
-the script prints the lowest rank's block once torchrun has exited, as the last thing printed.
+(a ``ChildFailedError`` traceback) would follow and bury it, so the launch scripts (``tools/dist_launch.sh``, which
+``dist_train.sh``, ``dist_test.sh`` and ``dist_cache_teacher.sh`` share) name a folder in
+:data:`ERROR_DIR_VARIABLE`: there each rank writes its block, as the file ``<rank>``, instead of printing it, and the
+script prints the lowest rank's block once torchrun has exited, as the last thing printed.
 
 A tool uses it as::
 
