@@ -348,8 +348,8 @@ def main():
     print(f'\nWith {args.num_labeled} labeled scenes, distillation on the unlabeled ones changed the student by '
           f'{few_kd - few:+.2f} mIoU with the teacher online, {few_kd_cached - few:+.2f} with its cached logits (the '
           f"cache's one-off cost paid from the budget); with every scene labeled, CWD changed it by "
-          f'{full_cwd - full:+.2f} mIoU (same compute in every student run).\nTable: {WORK}/results.json; picture: {picture}; checkpoints and '
-          f'logs: {WORK}/; {results["total_seconds"]:.0f} s in all.')
+          f'{full_cwd - full:+.2f} mIoU (same compute in every student run).\nTable: {WORK}/results.json; '
+          f'picture: {picture}; checkpoints and logs: {WORK}/; {results["total_seconds"]:.0f} s in all.')
 
 
 if __name__ == '__main__':
