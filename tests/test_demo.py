@@ -76,8 +76,9 @@ def test_the_demo_reports_six_rows_at_one_compute_budget(demo):
     assert cache['images'] == 10 and cache['seconds'] > 0
     cache_steps = cache['seconds'] / kd_record['seconds']['student']
     cached_iterations = round((BUDGET - cache_steps) / kd_record['cached_cost_in_student_steps'])
-    assert [row['iterations'] for row in rows[1:]] == [
-        BUDGET, round(BUDGET / costs[DISTILLATION[0]]), cached_iterations, BUDGET, round(BUDGET / costs[DISTILLATION[1]])]
+    kd_iterations, cwd_iterations = (round(BUDGET / costs[config]) for config in DISTILLATION)
+    assert [row['iterations'] for row in rows[1:]] == [BUDGET, kd_iterations, cached_iterations, BUDGET,
+                                                       cwd_iterations]
     assert 0 < cached_iterations < BUDGET
     assert f'{cache_steps:.0f} student steps of the budget' in rows[3]['note']
     assert all(0 <= row['val_miou'] <= 100 and row['train_seconds'] > 0 for row in rows)
