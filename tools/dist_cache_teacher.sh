@@ -6,12 +6,5 @@
 set -euo pipefail
 USAGE="usage: bash tools/dist_cache_teacher.sh CONFIG GPUS [cache_teacher.py options]  (GPUS: processes on this \
 node, an integer >= 1)"
-if [ $# -lt 2 ]; then
-    echo "$USAGE" >&2
-    exit 2
-fi
-CONFIG=$1
-GPUS=$2
 source "$(dirname "$0")/dist_launch.sh"
-check_gpus
-torchrun_tool cache_teacher.py "$CONFIG" --launcher pytorch "${@:3}"
+launch cache_teacher.py 1 "$@"

@@ -1,5 +1,5 @@
 # Sourced by tools/dist_train.sh, dist_test.sh and dist_cache_teacher.sh: the checks and the torchrun call they share.
-# The sourcing script sets USAGE and GPUS first. Several nodes: set NNODES, NODE_RANK, MASTER_ADDR and PORT on each
+# The sourcing script sets USAGE, then calls `launch TOOL N "$@"`. Several nodes: set NNODES, NODE_RANK, MASTER_ADDR and PORT on each
 # node. On a machine without CUDA the processes use the gloo backend (CPU), which is how the tests run them.
 NNODES=${NNODES:-1}
 NODE_RANK=${NODE_RANK:-0}
@@ -51,4 +51,19 @@ torchrun_tool() {
         fi
     fi
     exit "$status"
+}
+
+# launch TOOL N ARGS...: ARGS are the script's arguments: N positional ones (CONFIG, or CONFIG CHECKPOINT), GPUS, then
+# the tool's options. Too few arguments: the usage line and exit status 2; then GPUS is checked and TOOL runs as
+# `TOOL POSITIONAL... --launcher pytorch OPTIONS...` in GPUS processes (torchrun_tool).
+launch() {
+    local tool=$1 positional=$2
+    shift 2
+    if [ $# -le "$positional" ]; then
+        echo "$USAGE" >&2
+        exit 2
+    fi
+    GPUS=${*:$((positional + 1)):1}
+    check_gpus
+    torchrun_tool "$tool" "${@:1:$positional}" --launcher pytorch "${@:$((positional + 2))}"
 }

@@ -4,13 +4,5 @@
 set -euo pipefail
 USAGE="usage: bash tools/dist_test.sh CONFIG CHECKPOINT GPUS [test.py options]  (GPUS: processes on this node, an \
 integer >= 1)"
-if [ $# -lt 3 ]; then
-    echo "$USAGE" >&2
-    exit 2
-fi
-CONFIG=$1
-CHECKPOINT=$2
-GPUS=$3
 source "$(dirname "$0")/dist_launch.sh"
-check_gpus
-torchrun_tool test.py "$CONFIG" "$CHECKPOINT" --launcher pytorch "${@:4}"
+launch test.py 2 "$@"

@@ -4,12 +4,5 @@
 # processes use the gloo backend (CPU), which is how the tests run it.
 set -euo pipefail
 USAGE="usage: bash tools/dist_train.sh CONFIG GPUS [train.py options]  (GPUS: processes on this node, an integer >= 1)"
-if [ $# -lt 2 ]; then
-    echo "$USAGE" >&2
-    exit 2
-fi
-CONFIG=$1
-GPUS=$2
 source "$(dirname "$0")/dist_launch.sh"
-check_gpus
-torchrun_tool train.py "$CONFIG" --launcher pytorch "${@:3}"
+launch train.py 1 "$@"
