@@ -11,8 +11,9 @@ lookup (4 to 8 times per tool start). Only that message is filtered; every other
 mmseg's own start-up warnings (``build_loss`` deprecation, ``avg_non_ignore``, ``FileClient``) go to the run's log
 file, once, and not to the console (:mod:`mmseg_kd.utils.known_mmseg_warnings`).
 
-And it makes mmengine resolve ``mmseg::`` config references from memory after the first (the one patch of a
-third-party package, :mod:`mmseg_kd.utils.mmengine_config_lookup`, where the reason and the checks are).
+And it makes mmengine resolve ``mmseg::`` config references and format a config's text from memory after the first
+time (the one patch of a third-party package, :mod:`mmseg_kd.utils.mmengine_config_cache`, where the reason and the
+checks are).
 """
 import warnings
 
@@ -22,9 +23,9 @@ from mmseg_kd.utils.known_mmseg_warnings import route_known_mmseg_warnings_to_lo
 
 route_known_mmseg_warnings_to_log_file()
 
-from mmseg_kd.utils.mmengine_config_lookup import install_config_lookup_cache  # noqa: E402
+from mmseg_kd.utils.mmengine_config_cache import install_mmengine_config_cache  # noqa: E402
 
-install_config_lookup_cache()
+install_mmengine_config_cache()
 
 # Registers the modules (in mmseg's MODELS, TRANSFORMS, HOOKS registries and WEIGHT_SCHEDULES).
 from mmseg_kd import datasets, distillers, engine, layers, losses, models, schedules  # noqa: E402,F401

@@ -19,6 +19,8 @@ warnings.warn('another warning still shows', UserWarning)
 print('--- without the filter of mmseg_kd', file=sys.stderr, flush=True)
 warnings.filters[:] = [entry for entry in warnings.filters
                        if not (entry[1] is not None and entry[1].pattern.startswith('pkg_resources'))]
+from mmseg_kd.utils import mmengine_config_cache
+mmengine_config_cache._INSTALLED.clear()  # mmseg_kd remembers installed packages: make the lookup ask mmengine again
 Config.fromfile({str(STUDENT_CFG)!r})
 """
 
