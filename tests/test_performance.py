@@ -1,5 +1,6 @@
 """Performance guarantees: the distillation step costs little more than a student step plus a teacher forward;
 mixed precision keeps the losses in float32."""
+import functools
 import json
 import subprocess
 
@@ -8,6 +9,7 @@ import torch
 from mmseg.registry import MODELS
 
 from conftest import CWD_DISTILL_CFG, LARGE_INPUT_LOSSES, PYTHON, REPO
+from mmseg_kd.losses.distill_loss import DistillLoss
 from test_seg_distiller import batch, distiller_cfg
 
 LOGITS = 'decode_head.conv_seg'
@@ -72,9 +74,15 @@ def test_unknown_teacher_dtype_is_refused(r18_checkpoint):
         MODELS.build(cfg)
 
 
+# Every registered distillation loss (those that need large inputs in their own tests:
+# test_holistic_adversarial_distillation.py checks bf16 autocast).
+LOSS_TYPES = sorted(name for name, cls in MODELS.module_dict.items()
+                    if isinstance(cls, type) and issubclass(cls, DistillLoss) and name not in LARGE_INPUT_LOSSES)
+
+
+@functools.lru_cache(maxsize=None)
 def one_config_per_loss_type() -> dict:
-    """{loss type: the first distillation config that uses it}, so every loss of the repository is covered (those
-    that need large inputs in their own tests: test_holistic_adversarial_distillation.py checks bf16 autocast)."""
+    """{loss type: the first distillation config that uses it} (parsed once per test process, when first asked)."""
     from mmengine.config import Config
 
     from test_config_zoo import CONFIGS
@@ -82,15 +90,11 @@ def one_config_per_loss_type() -> dict:
     for path in CONFIGS:
         if path.startswith('distillation_configs/') and '/_base_/' not in path:
             for loss in Config.fromfile(REPO / path).model.distill_losses.values():
-                if loss.type not in LARGE_INPUT_LOSSES:
-                    chosen.setdefault(loss.type, path)
+                chosen.setdefault(loss.type, path)
     return chosen
 
 
-LOSS_CONFIGS = one_config_per_loss_type()
-
-
-@pytest.mark.parametrize('loss_type', sorted(LOSS_CONFIGS))
+@pytest.mark.parametrize('loss_type', LOSS_TYPES)
 def test_every_loss_trains_under_bfloat16_autocast_in_float32(loss_type):
     """Mixed-precision student training: under autocast every distillation term comes out float32 and finite and
     its gradient reaches the student (losses compute softmax, KL and similarities in float32)."""
@@ -98,11 +102,12 @@ def test_every_loss_trains_under_bfloat16_autocast_in_float32(loss_type):
 
     from test_config_zoo import build_for_test, fake_batch, num_classes_of
 
+    assert loss_type in one_config_per_loss_type(), f'no shipped distillation config uses {loss_type}'
     hub = MessageHub.get_current_instance()  # mid-training: scheduled weights (warm-up, AICSD's α) are > 0
     hub.update_info('iter', 5000)
     hub.update_info('max_iters', 10000)
     try:
-        cfg, model = build_for_test(LOSS_CONFIGS[loss_type])
+        cfg, model = build_for_test(one_config_per_loss_type()[loss_type])
         inputs, samples = fake_batch(num_classes_of(model))
         with torch.autocast('cpu', dtype=torch.bfloat16):
             losses = model.loss(inputs, samples)
