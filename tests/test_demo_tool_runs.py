@@ -80,11 +80,42 @@ def test_a_signal_to_the_demo_stops_its_train_py_child(sandbox, signum):
 
 
 def test_the_demo_echoes_a_tool_s_progress_lines_whole(capsys):
-    spec = importlib.util.spec_from_file_location('demo', REPO / 'tools' / 'demo.py')
-    demo = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(demo)
+    demo = load_demo()
     long_line = 'Iter(train) [ 10/202]  ' + '  '.join(f'distill.loss_term_{k}: 0.{k:04d}' for k in range(12))
     script = f'print("12/06 19:00:00 - mmengine - INFO - " + {long_line!r}); print("other")'
     output = demo.run_tool_process('-c', script)
     assert len(long_line) > 300 and 'other' in output
     assert f'    {long_line}\n' in capsys.readouterr().out
+
+
+def load_demo():
+    spec = importlib.util.spec_from_file_location('demo', REPO / 'tools' / 'demo.py')
+    demo = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(demo)
+    return demo
+
+
+def test_a_signal_while_a_tool_starts_waits_until_the_demo_can_forward_it(capsys, monkeypatch):
+    """SIGTERM arrives after the tool's process exists but before the demo has registered it (the moment
+    subprocess.Popen returns): it must still reach the tool, and the tool must not inherit the blocked signals."""
+    demo = load_demo()
+    started, real_popen = [], subprocess.Popen
+
+    def popen_then_signal(*args, **kwargs):
+        process = real_popen(*args, **kwargs)
+        started.append(process)
+        os.kill(os.getpid(), signal.SIGTERM)  # the demo's own process receives it now
+        return process
+
+    monkeypatch.setattr(demo.subprocess, 'Popen', popen_then_signal)
+    previous = signal.signal(signal.SIGTERM, demo.stop_tools_and_exit)
+    try:
+        with pytest.raises(SystemExit) as stopped:
+            demo.run_tool_process('-c', 'import time; time.sleep(60)')
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert stopped.value.code == 128 + signal.SIGTERM
+    tool = started[0]
+    assert f'demo.py: SIGTERM received; stopping -c (pid {tool.pid})' in capsys.readouterr().err
+    assert tool.returncode == -signal.SIGTERM  # the forwarded signal ended it: it was not blocked in the tool
+    assert signal.SIGTERM not in signal.pthread_sigmask(signal.SIG_BLOCK, [])

@@ -78,6 +78,12 @@ class Row:
 PROGRESS_LINE = re.compile(r'Iter\(train\)|mIoU:|Error|compute budget:')
 RUNNING_TOOLS: List[subprocess.Popen] = []  # the tool run_tool_process waits for, for the signal handler
 TOOL_STOP_WAIT_S = 30  # after forwarding a signal, how long a tool may take to stop before it is killed
+FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def unblock_forwarded_signals() -> None:
+    """In the tool's process, before it starts: receive the signals the demo blocked while starting it."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, FORWARDED_SIGNALS)
 
 
 def run_tool_process(*args) -> str:
@@ -85,9 +91,16 @@ def run_tool_process(*args) -> str:
     output. The tool runs in a new session: a terminal's Ctrl-C reaches the demo only, which forwards it."""
     command = [sys.executable, *map(str, args)]
     print('$', ' '.join(command[1:]), flush=True)
-    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               text=True, env=dict(os.environ, PYTHONUNBUFFERED='1'), start_new_session=True)
-    RUNNING_TOOLS.append(process)
+    # A signal that arrives between the tool's start and its registration waits (blocked) until the handler can
+    # forward it; the tool itself starts with the signals unblocked.
+    signal.pthread_sigmask(signal.SIG_BLOCK, FORWARDED_SIGNALS)
+    try:
+        process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                   env=dict(os.environ, PYTHONUNBUFFERED='1'), start_new_session=True,
+                                   preexec_fn=unblock_forwarded_signals)
+        RUNNING_TOOLS.append(process)
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, FORWARDED_SIGNALS)
     lines = []
     try:
         for line in process.stdout:
@@ -313,8 +326,8 @@ def parse_args():
 
 def main():
     args = parse_args()
-    signal.signal(signal.SIGINT, stop_tools_and_exit)
-    signal.signal(signal.SIGTERM, stop_tools_and_exit)
+    for signum in FORWARDED_SIGNALS:
+        signal.signal(signum, stop_tools_and_exit)
     os.chdir(REPO)
     start = time.time()
     os.makedirs(WORK, exist_ok=True)
