@@ -6,6 +6,7 @@ import os
 import shutil
 import signal
 import subprocess
+import threading
 import time
 
 import pytest
@@ -104,7 +105,9 @@ def test_a_signal_while_a_tool_starts_waits_until_the_demo_can_forward_it(capsys
     def popen_then_signal(*args, **kwargs):
         process = real_popen(*args, **kwargs)
         started.append(process)
-        os.kill(os.getpid(), signal.SIGTERM)  # the demo's own process receives it now
+        # the demo's main thread receives it now (the demo has no other thread; this test process has, and a signal
+        # sent to the process could land on one of them, which does not block it)
+        signal.pthread_kill(threading.main_thread().ident, signal.SIGTERM)
         return process
 
     monkeypatch.setattr(demo.subprocess, 'Popen', popen_then_signal)
